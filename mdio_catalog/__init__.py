@@ -1,0 +1,31 @@
+"""mdio_catalog: the MDIO v0 seismic format and a declarative dataset catalog.
+
+The public API mirrors the reference MDIO library (``from mdio_catalog import MDIOReader, segy_to_mdio``).
+"""
+
+from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
+from mdio_catalog.converters.numpy import numpy_to_mdio
+from mdio_catalog.core.dimension import Dimension, DimensionSerializer
+from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, create_empty, create_empty_like
+from mdio_catalog.core.grid import Grid
+from mdio_catalog.exceptions import GridTraceCountError, MDIOError, MDIONotFoundError, ShapeError
+from mdio_catalog.version import __version__
+
+__all__ = [
+    "Dimension",
+    "DimensionSerializer",
+    "Grid",
+    "GridTraceCountError",
+    "MDIOAccessor",
+    "MDIOCreateConfig",
+    "MDIOError",
+    "MDIONotFoundError",
+    "MDIOReader",
+    "MDIOVariableConfig",
+    "MDIOWriter",
+    "ShapeError",
+    "__version__",
+    "create_empty",
+    "create_empty_like",
+    "numpy_to_mdio",
+]

@@ -1,0 +1,5 @@
+"""Converters between MDIO and other formats."""
+
+from mdio_catalog.converters.numpy import numpy_to_mdio
+
+__all__ = ["numpy_to_mdio"]

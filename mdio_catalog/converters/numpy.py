@@ -1,0 +1,100 @@
+"""numpy_to_mdio: write an in-memory array as a complete MDIO dataset (every cell live)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import zarr
+
+from mdio_catalog.core import layout
+from mdio_catalog.core.chunks import validate_chunks
+from mdio_catalog.core.compressors import trace_compressor
+from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
+from mdio_catalog.core.grid import Grid
+from mdio_catalog.core.statistics import SummaryStatistics
+from mdio_catalog.core.store import Location, staged_write, storage_errors
+from mdio_catalog.exceptions import ShapeError
+
+
+def default_index_names(ndim: int) -> list[str]:
+    """dim_0, dim_1, ..., with the last dimension called 'sample'."""
+    return [*(f"dim_{i}" for i in range(ndim - 1)), layout.SAMPLE_DIM]
+
+
+def build_grid(
+    shape: Sequence[int], index_names: Sequence[str] | None, index_coords: Mapping[str, npt.ArrayLike] | None
+) -> Grid:
+    """The grid of an array: names (default dim_i/sample) and coordinates (default 0..n-1), checked."""
+    ndim = len(shape)
+    names = list(index_names) if index_names is not None else default_index_names(ndim)
+    if len(names) != ndim:
+        raise ShapeError(f"index_names {names} has {len(names)} entries for an array with {ndim} dimensions.")
+    coords: dict[str, Any] = {}
+    if index_coords is not None:
+        unknown = sorted(set(index_coords) - set(names))
+        if unknown:
+            raise ShapeError(f"index_coords has dimensions {unknown} that are not in index_names {names}.")
+        missing = [n for n in names if n not in index_coords]
+        if missing:
+            raise ShapeError(f"index_coords lacks coordinates for {missing}; give one array per name in {names}.")
+        coords = dict(index_coords)
+    values = []
+    for name, size in zip(names, shape, strict=True):
+        vector = np.asarray(coords[name]) if name in coords else np.arange(size)
+        if vector.ndim != 1 or vector.size != size:
+            raise ShapeError(f"Coordinates of {name!r} have shape {vector.shape}; the array has {size} along it.")
+        values.append(vector)
+    return Grid.from_coords(names, values)
+
+
+def numpy_to_mdio(
+    array: npt.NDArray[Any],
+    mdio_path_or_buffer: str,
+    chunksize: tuple[int, ...],
+    index_names: list[str] | None = None,
+    index_coords: dict[str, npt.NDArray[Any]] | None = None,
+    header_dtype: npt.DTypeLike | None = None,
+    lossless: bool = True,
+    compression_tolerance: float = 0.01,
+    storage_options: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> None:
+    """Write ``array`` as an MDIO dataset with the given chunks, names and coordinates.
+
+    Every cell is marked live and ``trace_count`` is the number of traces (the reference leaves it 0).
+    Statistics are over all samples. The dataset is written beside the target and moved into place when
+    complete; with ``overwrite=False`` an existing target is refused and left untouched.
+    """
+    array = np.asarray(array)
+    if array.ndim < 2:
+        raise ShapeError(f"numpy_to_mdio needs at least 2 dimensions (traces x samples), got {array.ndim}.")
+    chunks = validate_chunks(chunksize, array.shape)
+    grid = build_grid(array.shape, index_names, index_coords)
+    access_pattern = layout.default_access_pattern(array.ndim)
+    variable = MDIOVariableConfig(
+        name=layout.data_array_name(access_pattern),
+        dtype=str(array.dtype),
+        chunks=chunks,
+        compressors=trace_compressor(lossless, compression_tolerance),
+        header_dtype=header_dtype,
+    )
+    target = Location.of(mdio_path_or_buffer, storage_options)
+    with staged_write(target, overwrite) as staging:
+        root = _create_hierarchy(staging, MDIOCreateConfig(path=staging.url, grid=grid, variables=[variable]), False)
+        with storage_errors(staging):
+            data = root[layout.data_array_path(access_pattern)]
+            assert isinstance(data, zarr.Array)
+            stats = SummaryStatistics()
+            step = chunks[0]
+            for start in range(0, array.shape[0], step):
+                block = array[start : start + step]
+                data[start : start + step] = block
+                stats = stats + SummaryStatistics.of(block, nonzero_only=False)
+            live = root[layout.live_mask_path()]
+            assert isinstance(live, zarr.Array)
+            live[...] = True
+            root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: grid.num_cells})
+            zarr.consolidate_metadata(root.store)

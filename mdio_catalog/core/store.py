@@ -1,0 +1,219 @@
+"""Where datasets live: local paths and fsspec URLs turned into Zarr stores, with errors that say what to do.
+
+Local paths use zarr's ``LocalStore``; anything with a protocol (``s3://``, ``gs://``, ``memory://`` ...) goes
+through fsspec with the caller's ``storage_options``. ``disk_cache=True`` chains fsspec's ``simplecache`` in front
+of a remote store so that chunks read once are served from local disk afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import zarr
+from fsspec.core import split_protocol
+from zarr.abc.store import Store
+from zarr.storage import FsspecStore, LocalStore
+
+from mdio_catalog.exceptions import (
+    CredentialsError,
+    MDIOAlreadyExistsError,
+    MDIOError,
+    MDIONotFoundError,
+    StorageError,
+)
+
+_LOCAL_PROTOCOLS = (None, "file", "local")
+
+
+def _is_local(url: str) -> bool:
+    return split_protocol(url)[0] in _LOCAL_PROTOCOLS
+
+
+@dataclass(frozen=True)
+class Location:
+    """A dataset address: a local path or an fsspec URL plus the options to reach it."""
+
+    url: str
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, path_or_url: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None) -> Location:
+        url = os.fspath(path_or_url)
+        if _is_local(url):
+            url = str(Path(split_protocol(url)[1]).expanduser().resolve())
+        else:
+            url = url.rstrip("/")
+        return cls(url=url, storage_options=dict(storage_options or {}))
+
+    @property
+    def is_local(self) -> bool:
+        return _is_local(self.url)
+
+    @property
+    def protocol(self) -> str:
+        return split_protocol(self.url)[0] or "file"
+
+    @property
+    def name(self) -> str:
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    def filesystem(self) -> tuple[fsspec.AbstractFileSystem, str]:
+        """The fsspec filesystem and the path inside it."""
+        fs, path = fsspec.core.url_to_fs(self.url, **dict(self.storage_options))
+        return fs, path
+
+    def sibling(self, name: str) -> Location:
+        """A location next to this one (same folder or prefix, same options)."""
+        parent = self.url.rstrip("/").rsplit("/", 1)[0]
+        return Location(url=f"{parent}/{name}", storage_options=self.storage_options)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@contextlib.contextmanager
+def storage_errors(location: Location | str) -> Iterator[None]:
+    """Translate backend errors (botocore, gcsfs, OS) into our tree, naming the location."""
+    try:
+        yield
+    except MDIOError:
+        raise
+    except PermissionError as exc:
+        raise CredentialsError(f"Access denied to {location}: {exc}. Check credentials/storage_options.") from exc
+    except FileNotFoundError as exc:
+        raise MDIONotFoundError(f"Not found: {location} ({exc}).") from exc
+    except OSError as exc:
+        raise StorageError(f"Storage error at {location}: {exc}") from exc
+    except Exception as exc:
+        # botocore/aiohttp errors do not derive from OSError; recognise the common ones by name.
+        text = f"{type(exc).__name__}: {exc}"
+        if any(k in text for k in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden")):
+            raise CredentialsError(f"Access denied to {location}: {text}") from exc
+        if any(k in text for k in ("NoSuchBucket", "NoSuchKey", "404")):
+            raise MDIONotFoundError(f"Not found: {location} ({text}).") from exc
+        if any(k in text for k in ("EndpointConnectionError", "ClientConnectorError", "ConnectTimeout")):
+            raise StorageError(f"Cannot reach the store for {location}: {text}") from exc
+        raise
+
+
+def open_store(location: Location, read_only: bool = True, disk_cache: bool = False) -> Store:
+    """A zarr store for ``location``; ``disk_cache`` puts fsspec's simplecache in front of remote reads."""
+    with storage_errors(location):
+        if location.is_local:
+            if not read_only:
+                Path(location.url).mkdir(parents=True, exist_ok=True)
+            return LocalStore(location.url, read_only=read_only)
+        options = dict(location.storage_options)
+        url = location.url
+        if disk_cache:
+            from mdio_catalog.settings import get_settings
+
+            cache_dir = get_settings().cache_dir / "simplecache"
+            options = {location.protocol: options, "simplecache": {"cache_storage": str(cache_dir)}}
+            url = f"simplecache::{url}"
+            # simplecache caches whole files and is read-only; writes go to the store itself.
+            read_only = True
+        return FsspecStore.from_url(url, storage_options=options, read_only=read_only)
+
+
+def exists(location: Location) -> bool:
+    """Whether anything (a dataset or other files) is stored at ``location``."""
+    with storage_errors(location):
+        if location.is_local:
+            path = Path(location.url)
+            return path.exists() and (not path.is_dir() or any(path.iterdir()))
+        fs, path = location.filesystem()
+        fs.invalidate_cache()
+        return bool(fs.exists(path))
+
+
+def is_mdio(location: Location) -> bool:
+    """Whether ``location`` holds a complete MDIO root (a group whose metadata was written last)."""
+    with storage_errors(location):
+        if location.is_local:
+            return (Path(location.url) / ".zgroup").is_file()
+        fs, path = location.filesystem()
+        fs.invalidate_cache()
+        return bool(fs.exists(f"{path}/.zgroup"))
+
+
+def remove(location: Location) -> None:
+    """Delete everything stored at ``location`` (no error when nothing is there)."""
+    with storage_errors(location):
+        if location.is_local:
+            import shutil
+
+            path = Path(location.url)
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+            return
+        fs, path = location.filesystem()
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+        fs.invalidate_cache()
+
+
+def refuse_existing(location: Location, overwrite: bool) -> None:
+    """Raise unless ``location`` is free or the caller asked to overwrite it."""
+    if not overwrite and exists(location):
+        raise MDIOAlreadyExistsError(
+            f"{location} already exists; pass overwrite=True to replace it (nothing was changed)."
+        )
+
+
+@contextlib.contextmanager
+def staged_write(location: Location, overwrite: bool) -> Iterator[Location]:
+    """Write a whole dataset beside ``location`` and move it into place only when complete.
+
+    On any failure (including KeyboardInterrupt) the partial copy is deleted and the previous dataset, if any,
+    is untouched. On success a previous dataset is replaced (only when ``overwrite``).
+    """
+    refuse_existing(location, overwrite)
+    staging = location.sibling(f".{location.name}.partial-{uuid.uuid4().hex[:12]}")
+    try:
+        yield staging
+    except BaseException:
+        with contextlib.suppress(Exception):
+            remove(staging)
+        raise
+    _promote(staging, location)
+
+
+def _promote(staging: Location, target: Location) -> None:
+    """Replace ``target`` by ``staging``: an atomic rename locally, a move on object stores."""
+    with storage_errors(target):
+        if target.is_local:
+            old = None
+            if Path(target.url).exists():
+                old = target.sibling(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
+                os.replace(target.url, old.url)
+            os.replace(staging.url, target.url)
+            if old is not None:
+                remove(old)
+            return
+        fs, dst = target.filesystem()
+        _, src = staging.filesystem()
+        if fs.exists(dst):
+            fs.rm(dst, recursive=True)
+        fs.mv(src, dst, recursive=True)
+        fs.invalidate_cache()
+
+
+def open_root(location: Location, mode: str = "r", disk_cache: bool = False) -> zarr.Group:
+    """Open an existing MDIO root group (consolidated metadata when present)."""
+    if not is_mdio(location):
+        raise MDIONotFoundError(
+            f"No MDIO dataset at {location} (no Zarr group there). Check the path and storage_options."
+        )
+    store = open_store(location, read_only=(mode == "r"), disk_cache=disk_cache)
+    with storage_errors(location):
+        return zarr.open_group(store, mode="r" if mode == "r" else "r+", zarr_format=2, use_consolidated=None)

@@ -1,0 +1,131 @@
+"""One exception tree for the whole package.
+
+Every error raised on purpose by ``mdio_catalog`` derives from :class:`MDIOError`, and each subclass also
+inherits the builtin that fits, so callers can write ``except FileNotFoundError`` or ``except MDIOError`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from difflib import get_close_matches
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return a ", did you mean 'x'?" suffix for the closest choice, or an empty string."""
+    matches = get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f", did you mean {matches[0]!r}?" if matches else ""
+
+
+class MDIOError(Exception):
+    """Root of every error raised by mdio_catalog."""
+
+
+# --- stores and datasets -------------------------------------------------------------------------------------
+class MDIONotFoundError(MDIOError, FileNotFoundError):
+    """A dataset, array, group or file does not exist where it was looked for."""
+
+
+class MDIOAlreadyExistsError(MDIOError, FileExistsError):
+    """The target exists and the caller did not ask to overwrite it."""
+
+
+class MDIOReadOnlyError(MDIOError, PermissionError):
+    """A write was attempted through a read-only accessor."""
+
+
+class StorageError(MDIOError, OSError):
+    """The storage backend failed (unreachable endpoint, unwritable path, ...)."""
+
+
+class CredentialsError(StorageError, PermissionError):
+    """The object store refused the credentials (missing, wrong or expired)."""
+
+
+class InvalidModeError(MDIOError, ValueError):
+    """An accessor mode outside {'r', 'r+', 'w'}."""
+
+
+class InvalidBackendError(MDIOError, ValueError):
+    """A backend outside {'zarr', 'dask'}."""
+
+
+class AccessPatternError(MDIOError, ValueError):
+    """An access pattern that is malformed, missing from the dataset, or clashes with an existing one."""
+
+
+class MDIOFormatError(MDIOError, ValueError):
+    """A store that exists but does not hold a valid MDIO v0 dataset (missing or malformed metadata)."""
+
+
+# --- shapes, indices, coordinates ----------------------------------------------------------------------------
+class ShapeError(MDIOError, ValueError):
+    """Shapes or lengths that do not agree (chunks, coordinates, masks, queries)."""
+
+
+class IndexOutOfRangeError(MDIOError, IndexError):
+    """An index beyond the extent of a dimension."""
+
+
+class CoordinateNotFoundError(MDIOError, ValueError):
+    """A coordinate label that does not exist on its dimension."""
+
+
+class DimensionNotFoundError(MDIOError, KeyError):
+    """A dimension name that the dataset does not have."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; a user wants the sentence.
+        return str(self.args[0]) if self.args else ""
+
+
+# --- serialisation --------------------------------------------------------------------------------------------
+class SerializationError(MDIOError, ValueError):
+    """A payload that cannot be serialised or deserialised (unknown format, missing keys, bad syntax)."""
+
+
+class PayloadKeyError(SerializationError, KeyError):
+    """A payload whose keys do not match what the constructor expects."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+# --- grids and ingestion --------------------------------------------------------------------------------------
+class GridTraceCountError(MDIOError, ValueError):
+    """The grid cannot hold every trace of the file: several traces map to one cell."""
+
+
+class GridSparsityError(MDIOError, ValueError):
+    """The grid is far larger than the number of traces: the index bytes are very likely wrong."""
+
+
+class GridOverrideError(MDIOError, ValueError):
+    """Grid overrides that are unknown, incomplete, or incompatible with each other or with the index names."""
+
+
+class SegyError(MDIOError, ValueError):
+    """A SEG-Y file that cannot be read as asked."""
+
+
+class SegyTruncatedError(SegyError):
+    """The file size does not match a whole number of traces."""
+
+
+class SegyFormatError(SegyError):
+    """An unknown or unsupported sample format, or inconsistent binary header values."""
+
+
+class HeaderFieldError(SegyError):
+    """A header byte position or type that is outside the header or not supported."""
+
+
+# --- specs and catalog ---------------------------------------------------------------------------------------
+class SpecError(MDIOError, ValueError):
+    """An invalid spec (unknown key, wrong type, bad reference), with where it was found."""
+
+
+class CatalogError(MDIOError, RuntimeError):
+    """The catalog cannot do what was asked (unknown dataset, failed build, ...)."""
+
+
+class ExportError(MDIOError, ValueError):
+    """An export that cannot be done as asked (empty selection, unwritable output, ...)."""

@@ -1,0 +1,126 @@
+"""IBM System/360 single precision floats <-> IEEE 754, exact and vectorised.
+
+An IBM float is ``(-1)**s * 0.M * 16**(E - 64)``: a sign bit, a 7-bit excess-64 hexadecimal exponent and a 24-bit
+fraction. Decoding is done as ``M * 2**(4*E - 280)`` in float64, where it is *exact* (a 24-bit integer times a power
+of two that float64 can hold), followed by one cast to float32, which rounds to nearest-even exactly once. This is
+correct for every bit pattern, including unnormalised fractions (leading hex digit 0) that table- or shift-based
+fast paths often get wrong, values beyond the float32 range (-> +-inf) and tiny values (-> subnormal or +-0).
+
+Encoding goes the other way with round-to-nearest-even on the 24-bit fraction, so any float32 that came from an
+IBM value whose decoded float32 is normal (or zero) encodes back to the same normalised IBM word.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+#: Elements per inner block: large enough to amortise numpy call overhead, small enough to stay in L2 cache.
+_CHUNK: Final = 1 << 16
+
+#: ``(-1)**sign * 2**(4*exponent - 280)`` for every value of the top byte (sign + exponent) of an IBM word.
+_SCALE: Final = np.array(
+    [(-1.0 if i >> 7 else 1.0) * 2.0 ** (4 * (i & 0x7F) - 280) for i in range(256)], dtype=np.float64
+)
+
+#: Largest IBM magnitude (0x7FFFFFFF), used for +-inf and NaN, which IBM cannot represent.
+IBM_MAX_WORD: Final = 0x7FFFFFFF
+
+
+def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt.NDArray[np.floating]:
+    """Decode IBM words (unsigned 32-bit integers in any byte order) to ``float32`` (or exact ``float64``).
+
+    ``words`` holds the *integer values* of the IBM words: pass a ``'>u4'`` view of big-endian bytes, a ``'<u4'``
+    view of little-endian bytes, or native ``uint32``. The result has the shape of ``words``.
+    """
+    w = np.asarray(words)
+    if w.dtype.kind not in "ui" or w.dtype.itemsize != 4:
+        raise TypeError(f"IBM words must be 32-bit unsigned integers, got {w.dtype}")
+    out_dtype = np.dtype(dtype)
+    if out_dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"IBM floats decode to float32 or float64, not {out_dtype}")
+    flat = w.reshape(-1)
+    out = np.empty(flat.size, dtype=out_dtype)
+    n_chunk = min(_CHUNK, max(flat.size, 1))
+    word = np.empty(n_chunk, dtype=np.uint32)
+    tmp = np.empty(n_chunk, dtype=np.uint32)
+    mant = np.empty(n_chunk, dtype=np.float64)
+    scale = np.empty(n_chunk, dtype=np.float64)
+    for start in range(0, flat.size, _CHUNK):
+        block = flat[start : start + _CHUNK]
+        n = block.size
+        wv, tv, mv, sv = word[:n], tmp[:n], mant[:n], scale[:n]
+        wv[...] = block  # byte swap (if needed) into native uint32
+        np.bitwise_and(wv, 0xFFFFFF, out=tv)
+        mv[...] = tv  # 24-bit fraction as an exact float64 integer
+        np.right_shift(wv, 24, out=tv)
+        np.take(_SCALE, tv, out=sv)
+        np.multiply(mv, sv, out=mv)  # exact: 24-bit integer times a power of two within float64 range
+        with np.errstate(over="ignore"):
+            out[start : start + n] = mv  # the only rounding step (float64 -> float32)
+    return out.reshape(w.shape)
+
+
+def float_to_ibm(values: npt.ArrayLike) -> npt.NDArray[np.uint32]:
+    """Encode floats to IBM words (native ``uint32`` values), rounding the fraction to nearest-even.
+
+    Every finite float32 fits the IBM exponent range. ``+-inf`` and NaN, which IBM lacks, become the largest IBM
+    magnitude (NaN as positive), so that ``ibm_to_float`` maps them back to ``+-inf`` rather than to a plausible
+    number. Zeros keep their sign (``-0.0`` -> ``0x80000000``).
+    """
+    x = np.asarray(values)
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"cannot encode {x.dtype} values as IBM floats")
+    flat = np.asarray(x, dtype=np.float64).reshape(-1)
+    out = np.empty(flat.size, dtype=np.uint32)
+    for start in range(0, flat.size, _CHUNK):
+        v = flat[start : start + _CHUNK]
+        sign = np.signbit(v).astype(np.uint32) << np.uint32(31)
+        a = np.abs(v)
+        finite = np.isfinite(a)
+        a = np.where(finite, a, 0.0)
+        frac, exp2 = np.frexp(a)  # a = frac * 2**exp2, frac in [0.5, 1) (0 for zero)
+        exp16 = -((-exp2) // 4)  # ceil(exp2 / 4): a = F * 16**exp16 with F in [1/16, 1)
+        mant = np.rint(np.ldexp(frac, 24 - (4 * exp16 - exp2)))  # 24-bit fraction, round half to even
+        carry = mant >= 2.0**24  # rounding overflowed the fraction: renormalise
+        mant = np.where(carry, 2.0**20, mant)
+        exp16 = exp16 + carry
+        biased = exp16 + 64
+        # float64 input may leave the IBM range: too small -> signed zero, too large -> largest magnitude
+        tiny = (mant == 0) | (biased < 0)
+        huge = ~finite | (biased > 127)
+        word = sign | (np.clip(biased, 0, 127).astype(np.uint32) << np.uint32(24)) | mant.astype(np.uint32)
+        word = np.where(tiny, sign, word)
+        word = np.where(huge, sign | np.uint32(IBM_MAX_WORD), word)
+        word = np.where(np.isnan(v), np.uint32(IBM_MAX_WORD), word)
+        out[start : start + v.size] = word
+    return out.reshape(x.shape)
+
+
+def decode_ibm_bytes(raw: npt.ArrayLike, endian: str = "big", dtype: npt.DTypeLike = np.float32) -> np.ndarray:
+    """Decode a byte buffer (or a ``uint8`` array whose last axis is a multiple of 4) of IBM floats."""
+    words = _as_words(raw, endian)
+    return ibm_to_float(words, dtype)
+
+
+def encode_ibm_bytes(values: npt.ArrayLike, endian: str = "big") -> npt.NDArray[np.uint8]:
+    """Encode floats as IBM words laid out in ``endian`` byte order; the last axis grows fourfold as bytes."""
+    words = np.atleast_1d(float_to_ibm(values))
+    swapped = np.ascontiguousarray(words, dtype=np.dtype(np.uint32).newbyteorder(">" if endian == "big" else "<"))
+    return swapped.view(np.uint8).reshape(*words.shape[:-1], words.shape[-1] * 4)
+
+
+def _as_words(raw: npt.ArrayLike, endian: str) -> np.ndarray:
+    order = ">" if endian == "big" else "<"
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return np.frombuffer(raw, dtype=f"{order}u4")
+    arr = np.asarray(raw)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"expected raw bytes as uint8, got {arr.dtype}")
+    if arr.ndim == 0 or arr.shape[-1] % 4:
+        raise ValueError(f"the last axis ({arr.shape[-1] if arr.ndim else 0} bytes) is not a multiple of 4")
+    if arr.strides[-1] != 1:
+        arr = np.ascontiguousarray(arr)
+    return arr.view(f"{order}u4")

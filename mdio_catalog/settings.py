@@ -1,0 +1,42 @@
+"""Package settings, read from ``MDIO_CATALOG_*`` environment variables (``__`` separates nested keys)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class SparsitySettings(BaseSettings):
+    """How much larger than the trace count a grid may be before we warn or refuse."""
+
+    warn_ratio: float = Field(2.0, gt=0, description="Warn when grid cells / traces exceeds this.")
+    error_ratio: float = Field(10.0, gt=0, description="Refuse when grid cells / traces exceeds this.")
+
+
+class MDIOSettings(BaseSettings):
+    """Tunables that belong to the machine or the user, not to a dataset spec."""
+
+    model_config = SettingsConfigDict(env_prefix="MDIO_CATALOG_", env_nested_delimiter="__", extra="ignore")
+
+    workers: int = Field(default_factory=_default_workers, ge=1, description="Parallel workers for I/O.")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "mdio_catalog", description="Local cache folder."
+    )
+    progress: bool = Field(True, description="Show progress bars on long work.")
+    sparsity: SparsitySettings = Field(default_factory=SparsitySettings)
+    catalog: Path | None = Field(None, description="Catalog file used when none is given on the command line.")
+    target_chunk_mib: float = Field(2.0, gt=0, description="Target size of a default chunk in MiB.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> MDIOSettings:
+    """The settings of this process (cached; call ``get_settings.cache_clear()`` after changing the env)."""
+    return MDIOSettings()
