@@ -72,14 +72,21 @@ def main() -> int:
     il_index = reader.coord_to_index(1030, dimensions="inline")
     live, headers, inline = reader[int(il_index[0])]
     same = np.array_equal(inline, volume[int(il_index[0])])
-    print(f"  inline 1030 -> index {int(il_index[0])}: {inline.shape} traces, all live={bool(live.all())}, "
-          f"equal to the source={same}, header dtype has {len(headers.dtype.names or ())} fields")
+    print(
+        f"  inline 1030 -> index {int(il_index[0])}: {inline.shape} traces, all live={bool(live.all())}, "
+        f"equal to the source={same}, header dtype has {len(headers.dtype.names or ())} fields"
+    )
     on_disk = sum(f.stat().st_size for f in stack_path.rglob("*") if f.is_file())
     print(f"  {volume.nbytes / 2**20:.1f} MiB of samples stored in {on_disk / 2**20:.1f} MiB (Blosc/zstd)")
 
     # An empty dataset filled through a writer: the path a processing job would take.
-    grid = Grid([Dimension(coords["inline"], "inline"), Dimension(coords["crossline"], "crossline"),
-                 Dimension(coords["sample"], "sample")])
+    grid = Grid(
+        [
+            Dimension(coords["inline"], "inline"),
+            Dimension(coords["crossline"], "crossline"),
+            Dimension(coords["sample"], "sample"),
+        ]
+    )
     empty_path = OUT / "processed.mdio"
     create_empty(MDIOCreateConfig(str(empty_path), grid, [MDIOVariableConfig("chunked_012", "float32", (32, 32, 64))]))
     writer = MDIOWriter(str(empty_path))
@@ -89,8 +96,10 @@ def main() -> int:
     writer.live_mask = mask
     writer.trace_count = int(mask.sum())
     check = MDIOReader(str(empty_path))
-    print(f"Wrote {empty_path}: {check.trace_count} live traces, "
-          f"first inline negated={np.array_equal(check[0], -volume[0])}")
+    print(
+        f"Wrote {empty_path}: {check.trace_count} live traces, "
+        f"first inline negated={np.array_equal(check[0], -volume[0])}"
+    )
     return 0 if same else 1
 
 

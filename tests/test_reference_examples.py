@@ -38,7 +38,8 @@ def test_accessor_examples(my_3d_seismic: tuple[str, np.ndarray]) -> None:
 
     mdio = MDIOReader(path, return_metadata=True)
     il_live, il_headers, il_traces = mdio[15]
-    assert il_live.shape == (20,) and il_live.all()
+    assert il_live.shape == (20,)
+    assert il_live.all()
     assert il_headers.shape == (20,)
     np.testing.assert_array_equal(il_traces, volume[15])
 
@@ -51,7 +52,8 @@ def test_coord_to_index_examples(my_3d_seismic: tuple[str, np.ndarray]) -> None:
     assert result.dtype == np.uint16
     ils, xls = [10, 7, 15], [5, 10]
     il_idx, xl_idx = mdio.coord_to_index(ils, xls, dimensions=["inline", "crossline"])
-    assert il_idx.tolist() == [8, 5, 13] and xl_idx.tolist() == [3, 8]
+    assert il_idx.tolist() == [8, 5, 13]
+    assert xl_idx.tolist() == [3, 8]
     # "With the above indices, we can slice the data" (the indices, not the labels, go into the brackets).
     np.testing.assert_array_equal(mdio[il_idx], volume[[8, 5, 13]])
     np.testing.assert_array_equal(mdio[:, xl_idx], volume[:, [3, 8]])

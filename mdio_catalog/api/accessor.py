@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -226,7 +226,7 @@ class MDIOAccessor:
     @property
     def trace_count(self) -> int:
         """Number of live traces."""
-        return int(self.root.attrs.get(layout.ATTR_TRACE_COUNT, 0) or 0)
+        return int(cast(int, self.root.attrs.get(layout.ATTR_TRACE_COUNT, 0) or 0))
 
     @trace_count.setter
     def trace_count(self, value: int) -> None:
@@ -235,7 +235,7 @@ class MDIOAccessor:
     @property
     def stats(self) -> dict[str, float]:
         """Global statistics: mean, std, rms, min, max."""
-        return {key: self.root.attrs.get(key) for key in layout.STAT_KEYS}
+        return {key: cast(float, self.root.attrs.get(key)) for key in layout.STAT_KEYS}
 
     @stats.setter
     def stats(self, value: Mapping[str, float]) -> None:
@@ -247,7 +247,7 @@ class MDIOAccessor:
     @property
     def text_header(self) -> list[str]:
         """The 40 lines of the SEG-Y textual header."""
-        return list(self._metadata_group.attrs.get(layout.ATTR_TEXT_HEADER, []))
+        return list(cast(list[str], self._metadata_group.attrs.get(layout.ATTR_TEXT_HEADER, [])))
 
     @text_header.setter
     def text_header(self, value: Sequence[str]) -> None:
@@ -262,7 +262,7 @@ class MDIOAccessor:
     @property
     def binary_header(self) -> dict[str, Any]:
         """The SEG-Y binary header fields."""
-        return dict(self._metadata_group.attrs.get(layout.ATTR_BINARY_HEADER, {}))
+        return dict(cast(dict[str, Any], self._metadata_group.attrs.get(layout.ATTR_BINARY_HEADER, {})))
 
     @binary_header.setter
     def binary_header(self, value: Mapping[str, Any]) -> None:
@@ -322,7 +322,14 @@ class MDIOReader(MDIOAccessor):
         disk_cache: bool = False,
     ) -> None:
         super().__init__(
-            mdio_path_or_buffer, "r", access_pattern, storage_options, return_metadata, new_chunks, backend, disk_cache
+            mdio_path_or_buffer,
+            "r",
+            access_pattern,
+            storage_options,
+            return_metadata,
+            new_chunks,
+            backend,
+            disk_cache,
         )
 
 
@@ -340,5 +347,12 @@ class MDIOWriter(MDIOAccessor):
         disk_cache: bool = False,
     ) -> None:
         super().__init__(
-            mdio_path_or_buffer, "r+", access_pattern, storage_options, return_metadata, new_chunks, backend, disk_cache
+            mdio_path_or_buffer,
+            "r+",
+            access_pattern,
+            storage_options,
+            return_metadata,
+            new_chunks,
+            backend,
+            disk_cache,
         )

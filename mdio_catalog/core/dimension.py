@@ -56,7 +56,9 @@ class Dimension:
         return self.name == other.name and np.array_equal(self.values, other.values)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.values.tobytes()))
+        # Hash the values, not their bytes: equal dimensions must hash equal whatever the dtype
+        # (int32 [1, 2] == int64 [1, 2] == float [1.0, 2.0], and hash(1) == hash(1.0)).
+        return hash((self.name, tuple(self.values.tolist())))
 
     def __repr__(self) -> str:
         return f"Dimension(name={self.name!r}, size={self.size}, coords={self.values!r})"
@@ -95,7 +97,7 @@ _DIMENSION_SIGNATURE: Signature = signature(Dimension)
 class DimensionSerializer(Serializer):
     """Serializer implementation for :class:`Dimension`."""
 
-    def serialize(self, dimension: Dimension) -> str:  # type: ignore[override]
+    def serialize(self, dimension: Dimension) -> str:
         """Serialize a Dimension into text."""
         if not isinstance(dimension, Dimension):
             raise SerializationError(f"Expected a Dimension, got {type(dimension).__name__}.")

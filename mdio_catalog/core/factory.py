@@ -149,21 +149,23 @@ def variables_of(root: zarr.Group) -> list[MDIOVariableConfig]:
     configs = []
     data_group = root[layout.DATA_GROUP]
     meta_group = root[layout.METADATA_GROUP]
-    assert isinstance(data_group, zarr.Group) and isinstance(meta_group, zarr.Group)
+    assert isinstance(data_group, zarr.Group)
+    assert isinstance(meta_group, zarr.Group)
     for name in sorted(data_group.array_keys()):
         if layout.access_pattern_of(name) is None:
             continue
         array = data_group[name]
         assert isinstance(array, zarr.Array)
         header_name = f"{name}{layout.HEADER_SUFFIX}"
-        header_dtype = meta_group[header_name].dtype if header_name in meta_group else None
+        header_array = meta_group[header_name] if header_name in meta_group else None
+        header_dtype = header_array.dtype if isinstance(header_array, zarr.Array) else None
         compressors: Iterable[Any] = array.compressors
         configs.append(
             MDIOVariableConfig(
                 name=name,
                 dtype=str(array.dtype),
                 chunks=tuple(array.chunks),
-                compressors=list(compressors)[0] if compressors else None,
+                compressors=next(iter(compressors)) if compressors else None,
                 header_dtype=header_dtype,
             )
         )

@@ -69,8 +69,7 @@ class Grid:
             return self.dim_names.index(name)
         except ValueError:
             raise DimensionNotFoundError(
-                f"No dimension named {name!r}{did_you_mean(name, self.dim_names)} "
-                f"(dimensions: {list(self.dim_names)})."
+                f"No dimension named {name!r}{did_you_mean(name, self.dim_names)} (dimensions: {list(self.dim_names)})."
             ) from None
 
     def select_dim(self, name: str) -> Dimension:

@@ -8,7 +8,7 @@ attribute, plus the rev2 fields the reference does not keep (kept here so that n
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 
@@ -162,19 +162,46 @@ BINARY_HEADER_FIELDS: Final[tuple[tuple[str, str, int], ...]] = (
 
 #: The keys the reference implementation keeps in the ``binary_header`` attribute, in its order.
 V0_BINARY_HEADER_KEYS: Final[tuple[str, ...]] = (
-    "job_id", "line_num", "reel_num", "data_traces_per_ensemble", "aux_traces_per_ensemble",
-    "sample_interval", "orig_sample_interval", "samples_per_trace", "orig_samples_per_trace",
-    "data_sample_format", "ensemble_fold", "trace_sorting_code", "vertical_sum_code", "sweep_freq_start",
-    "sweep_freq_end", "sweep_length", "sweep_type_code", "sweep_trace_num", "sweep_taper_start",
-    "sweep_taper_end", "taper_type_code", "correlated_data_code", "binary_gain_code", "amp_recovery_code",
-    "measurement_system_code", "impulse_polarity_code", "vibratory_polarity_code",
-    "extended_data_traces_per_ensemble", "extended_aux_traces_per_ensemble", "extended_samples_per_trace",
-    "extended_orig_samples_per_trace", "extended_ensemble_fold", "fixed_length_trace_flag",
-    "num_extended_text_headers", "segy_revision_major", "segy_revision_minor",
+    "job_id",
+    "line_num",
+    "reel_num",
+    "data_traces_per_ensemble",
+    "aux_traces_per_ensemble",
+    "sample_interval",
+    "orig_sample_interval",
+    "samples_per_trace",
+    "orig_samples_per_trace",
+    "data_sample_format",
+    "ensemble_fold",
+    "trace_sorting_code",
+    "vertical_sum_code",
+    "sweep_freq_start",
+    "sweep_freq_end",
+    "sweep_length",
+    "sweep_type_code",
+    "sweep_trace_num",
+    "sweep_taper_start",
+    "sweep_taper_end",
+    "taper_type_code",
+    "correlated_data_code",
+    "binary_gain_code",
+    "amp_recovery_code",
+    "measurement_system_code",
+    "impulse_polarity_code",
+    "vibratory_polarity_code",
+    "extended_data_traces_per_ensemble",
+    "extended_aux_traces_per_ensemble",
+    "extended_samples_per_trace",
+    "extended_orig_samples_per_trace",
+    "extended_ensemble_fold",
+    "fixed_length_trace_flag",
+    "num_extended_text_headers",
+    "segy_revision_major",
+    "segy_revision_minor",
 )
 
 
-def trace_header_dtype(byte_order: str = "<") -> np.dtype:
+def trace_header_dtype(byte_order: Literal["<", ">"] = "<") -> np.dtype:
     """Structured dtype of the 240-byte trace header (packed, standard positions).
 
     MDIO v0 stores headers little-endian (native numpy); the SEG-Y reader uses ``byte_order=">"`` to view raw

@@ -13,10 +13,10 @@ so datasets move freely between the two. Nothing else in the package spells thes
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 ZARR_FORMAT: Final = 2
-CHUNK_KEY_ENCODING: Final = {"name": "v2", "separator": "/"}
+CHUNK_KEY_ENCODING: Final[dict[str, Any]] = {"name": "v2", "separator": "/"}
 
 DATA_GROUP: Final = "data"
 METADATA_GROUP: Final = "metadata"

@@ -31,7 +31,11 @@ def get_serializer(stream_format: str) -> Callable[[Any], str]:
     """Return the function that turns a payload into text in ``stream_format`` ("JSON" or "YAML")."""
     if _normalise_format(stream_format) == "JSON":
         return partial(json.dumps, indent=4)
-    return partial(yaml.safe_dump, sort_keys=False)
+
+    def dump_yaml(payload: Any) -> str:
+        return str(yaml.safe_dump(payload, sort_keys=False))
+
+    return dump_yaml
 
 
 def get_deserializer(stream_format: str) -> Callable[[str], Any]:

@@ -28,10 +28,7 @@ class SummaryStatistics:
     def of(cls, values: npt.ArrayLike, nonzero_only: bool = True) -> SummaryStatistics:
         """Statistics of one block (float64 accumulation, so large volumes do not lose precision)."""
         block = np.asarray(values)
-        if nonzero_only:
-            block = block[block != 0]
-        else:
-            block = block.ravel()
+        block = block[block != 0] if nonzero_only else block.ravel()
         if block.size == 0:
             return cls()
         as64 = block.astype(np.float64, copy=False)

@@ -46,10 +46,7 @@ class Location:
     @classmethod
     def of(cls, path_or_url: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None) -> Location:
         url = os.fspath(path_or_url)
-        if _is_local(url):
-            url = str(Path(split_protocol(url)[1]).expanduser().resolve())
-        else:
-            url = url.rstrip("/")
+        url = str(Path(split_protocol(url)[1]).expanduser().resolve()) if _is_local(url) else url.rstrip("/")
         return cls(url=url, storage_options=dict(storage_options or {}))
 
     @property
@@ -127,8 +124,8 @@ def exists(location: Location) -> bool:
     """Whether anything (a dataset or other files) is stored at ``location``."""
     with storage_errors(location):
         if location.is_local:
-            path = Path(location.url)
-            return path.exists() and (not path.is_dir() or any(path.iterdir()))
+            local = Path(location.url)
+            return local.exists() and (not local.is_dir() or any(local.iterdir()))
         fs, path = location.filesystem()
         fs.invalidate_cache()
         return bool(fs.exists(path))
@@ -150,11 +147,11 @@ def remove(location: Location) -> None:
         if location.is_local:
             import shutil
 
-            path = Path(location.url)
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+            local = Path(location.url)
+            if local.is_dir():
+                shutil.rmtree(local)
+            elif local.exists():
+                local.unlink()
             return
         fs, path = location.filesystem()
         if fs.exists(path):

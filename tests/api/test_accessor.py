@@ -93,8 +93,11 @@ def test_dask_backend_with_new_chunks_reads_the_same(dataset: Path, volume: np.n
 
 def test_return_metadata_gives_mask_headers_traces_without_sample_axis(dataset: Path, volume: np.ndarray) -> None:
     live, headers, traces = MDIOReader(str(dataset), return_metadata=True)[4, :, 10:20]
-    assert live.shape == (9,) and live.dtype == bool and live.all()
-    assert headers.shape == (9,) and headers.dtype.itemsize == 240
+    assert live.shape == (9,)
+    assert live.dtype == bool
+    assert live.all()
+    assert headers.shape == (9,)
+    assert headers.dtype.itemsize == 240
     np.testing.assert_array_equal(traces, volume[4, :, 10:20])
 
 
@@ -124,7 +127,7 @@ def test_coord_to_index_one_and_several_dimensions(dataset: Path) -> None:
     ils = [14, 10, 30]
     one = reader.coord_to_index(ils, dimensions="inline")
     np.testing.assert_array_equal(one, [np.flatnonzero(COORDS["inline"] == c)[0] for c in ils])
-    il_idx, xl_idx = reader.coord_to_index(ils, [100, 108], dimensions=["inline", "crossline"])
+    _il_idx, xl_idx = reader.coord_to_index(ils, [100, 108], dimensions=["inline", "crossline"])
     np.testing.assert_array_equal(xl_idx, [0, 8])
     every = reader.coord_to_index(12, 101, [0, 156])
     assert [a.tolist() for a in every] == [[1], [1], [0, 39]]
@@ -156,7 +159,13 @@ def test_coord_to_index_error_messages_help_the_user(dataset: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "fragment"),
-    [(12, "size 12"), ((0, 9), "crossline"), ((0, 0, 40), "sample"), ([0, 12], r"\[12\]"), ((0, 0, 0, 0), "Too many")],
+    [
+        (12, "size 12"),
+        ((0, 9), "crossline"),
+        ((0, 0, 40), "sample"),
+        ([0, 12], r"\[12\]"),
+        ((0, 0, 0, 0), "Too many"),
+    ],
 )
 def test_out_of_range_indices_name_the_axis(dataset: Path, key: object, fragment: str) -> None:
     with pytest.raises(IndexOutOfRangeError, match=fragment) as info:

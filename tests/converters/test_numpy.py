@@ -24,7 +24,7 @@ def test_defaults_names_coords_live_mask_and_trace_count(tmp_path: Path) -> None
     assert reader.grid.dim_names == ("dim_0", "dim_1", "sample")
     for dim, size in zip(reader.grid.dims, array.shape, strict=True):
         np.testing.assert_array_equal(dim.coords, np.arange(size))
-    live, headers, traces = reader[...]
+    live, _headers, traces = reader[...]
     np.testing.assert_array_equal(traces, array)
     assert live.all()
     assert reader.trace_count == 42  # the reference leaves 0 here
@@ -55,7 +55,8 @@ def test_lossy_zfp_respects_tolerance_and_compresses(tmp_path: Path) -> None:
     size = lambda p: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())  # noqa: E731
     assert size(lossy) < 0.6 * size(lossless)
     compressor = json.loads((lossy / "data" / "chunked_012" / ".zarray").read_text())["compressor"]
-    assert compressor["id"] == "zfpy" and compressor["tolerance"] == 0.1
+    assert compressor["id"] == "zfpy"
+    assert compressor["tolerance"] == 0.1
 
 
 def test_custom_header_dtype_is_used(tmp_path: Path) -> None:
@@ -72,15 +73,24 @@ def test_custom_header_dtype_is_used(tmp_path: Path) -> None:
         ({"chunksize": (4, 4)}, "has 2 entries"),
         ({"chunksize": (4, 0, 4)}, "positive"),
         ({"chunksize": (4, 4, 4), "index_names": ["a", "b"]}, "index_names"),
-        ({"chunksize": (4, 4, 4), "index_names": ["a", "b", "c"], "index_coords": {"a": np.arange(6)}}, "lacks"),
         (
-            {"chunksize": (4, 4, 4), "index_names": ["a", "b", "c"],
-             "index_coords": {"a": np.arange(5), "b": np.arange(7), "c": np.arange(11)}},
+            {"chunksize": (4, 4, 4), "index_names": ["a", "b", "c"], "index_coords": {"a": np.arange(6)}},
+            "lacks",
+        ),
+        (
+            {
+                "chunksize": (4, 4, 4),
+                "index_names": ["a", "b", "c"],
+                "index_coords": {"a": np.arange(5), "b": np.arange(7), "c": np.arange(11)},
+            },
             "'a'",
         ),
         (
-            {"chunksize": (4, 4, 4), "index_names": ["a", "b", "c"],
-             "index_coords": {"a": np.arange(6), "b": np.arange(7), "c": np.arange(11), "z": [1]}},
+            {
+                "chunksize": (4, 4, 4),
+                "index_names": ["a", "b", "c"],
+                "index_coords": {"a": np.arange(6), "b": np.arange(7), "c": np.arange(11), "z": [1]},
+            },
             "'z'",
         ),
     ],
