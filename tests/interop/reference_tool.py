@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 
-def _jsonable(value: Any) -> Any:  # noqa: ANN401 - arbitrary attribute values
+def _jsonable(value: Any) -> Any:
     """Convert numpy scalars/arrays (and containers of them) to plain JSON values."""
     if isinstance(value, dict):
         return {str(key): _jsonable(item) for key, item in value.items()}
@@ -116,7 +116,7 @@ def cmd_read(args: argparse.Namespace) -> None:
         "root_attrs": root_attrs,
         "traces_dtype": traces.dtype.str,
     }
-    arrays = {
+    arrays: dict[str, Any] = {
         "traces": traces,
         "live_mask": live_mask,
         "headers": header_bytes,
