@@ -15,7 +15,7 @@ from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import header_chunks, live_mask_chunks, validate_chunks
 from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.grid import Grid
-from mdio_catalog.core.headers import TRACE_HEADER_DTYPE
+from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, V0_BINARY_HEADER_KEYS
 from mdio_catalog.core.statistics import empty_stats
 from mdio_catalog.core.store import Location, open_root, open_store, refuse_existing, remove, storage_errors
 from mdio_catalog.exceptions import AccessPatternError, ShapeError
@@ -57,6 +57,30 @@ def _compressor_list(compressors: Any) -> Any:
     return compressors
 
 
+def _first_dtype(config: MDIOCreateConfig) -> np.dtype:
+    return np.dtype(config.variables[0].dtype) if config.variables else np.dtype("float32")
+
+
+def default_binary_header(grid: Grid, dtype: npt.DTypeLike = "float32") -> dict[str, int]:
+    """A binary header for data that did not come from SEG-Y, so that it can still be exported.
+
+    Every v0 key is present (the reference's exporter needs them); the sample count comes from the grid, the
+    interval from the sample coordinates (ms -> µs) when they are evenly spaced integers of microseconds, the
+    format is IEEE float (5) for float data and the revision is 1.
+    """
+    header = dict.fromkeys(V0_BINARY_HEADER_KEYS, 0)
+    samples = grid.dims[-1].values
+    header["samples_per_trace"] = int(samples.size) if samples.size <= np.iinfo(np.int16).max else 0
+    if samples.size > 1:
+        steps = np.diff(samples.astype(np.float64)) * 1000.0
+        interval = float(steps[0])
+        if np.allclose(steps, interval) and interval.is_integer() and 0 < interval <= np.iinfo(np.int16).max:
+            header["sample_interval"] = int(interval)
+    header["data_sample_format"] = 5 if np.dtype(dtype).kind == "f" else 0
+    header["segy_revision_major"] = 1
+    return header
+
+
 def root_attributes(grid: Grid, stats: Mapping[str, float] | None = None, trace_count: int = 0) -> dict[str, Any]:
     """The root attributes of a fresh dataset."""
     return {
@@ -92,7 +116,7 @@ def create_variable(
         dtype=header_dtype,
         chunks=header_chunks(chunks),
         compressors=lossless_compressor(),
-        fill_value=None,
+        fill_value=np.zeros(1, header_dtype)[0],  # all-zero header bytes, as the reference writes
         chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
         overwrite=overwrite,
     )
@@ -127,7 +151,12 @@ def _create_hierarchy(location: Location, config: MDIOCreateConfig, consolidate_
         root.attrs.update(root_attributes(grid))
         root.create_group(layout.DATA_GROUP)
         meta = root.create_group(layout.METADATA_GROUP)
-        meta.attrs.update({layout.ATTR_TEXT_HEADER: list(DEFAULT_TEXT_HEADER), layout.ATTR_BINARY_HEADER: {}})
+        meta.attrs.update(
+            {
+                layout.ATTR_TEXT_HEADER: list(DEFAULT_TEXT_HEADER),
+                layout.ATTR_BINARY_HEADER: default_binary_header(grid, _first_dtype(config)),
+            }
+        )
         for variable in config.variables:
             create_variable(root, grid, variable)
         meta.create_array(
