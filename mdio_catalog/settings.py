@@ -31,7 +31,7 @@ class MDIOSettings(BaseSettings):
         default_factory=lambda: Path.home() / ".cache" / "mdio_catalog", description="Local cache folder."
     )
     progress: bool = Field(True, description="Show progress bars on long work.")
-    sparsity: SparsitySettings = Field(default_factory=lambda: SparsitySettings())
+    sparsity: SparsitySettings = Field(default_factory=SparsitySettings)
     catalog: Path | None = Field(None, description="Catalog file used when none is given on the command line.")
     target_chunk_mib: float = Field(2.0, gt=0, description="Target size of a default chunk in MiB.")
 

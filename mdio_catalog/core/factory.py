@@ -186,7 +186,7 @@ def variables_of(root: zarr.Group) -> list[MDIOVariableConfig]:
         array = data_group[name]
         assert isinstance(array, zarr.Array)
         header_name = f"{name}{layout.HEADER_SUFFIX}"
-        header_array = meta_group[header_name] if header_name in meta_group else None
+        header_array = meta_group.get(header_name)
         header_dtype = header_array.dtype if isinstance(header_array, zarr.Array) else None
         compressors: Iterable[Any] = array.compressors
         configs.append(
