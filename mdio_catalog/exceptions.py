@@ -53,6 +53,13 @@ class AccessPatternError(MDIOError, ValueError):
     """An access pattern that is malformed, missing from the dataset, or clashes with an existing one."""
 
 
+class AccessPatternNotFoundError(AccessPatternError, KeyError):
+    """The dataset has no arrays for the requested access pattern (a KeyError too, as the reference raises)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class MDIOFormatError(MDIOError, ValueError):
     """A store that exists but does not hold a valid MDIO v0 dataset (missing or malformed metadata)."""
 
@@ -70,8 +77,8 @@ class CoordinateNotFoundError(MDIOError, ValueError):
     """A coordinate label that does not exist on its dimension."""
 
 
-class DimensionNotFoundError(MDIOError, KeyError):
-    """A dimension name that the dataset does not have."""
+class DimensionNotFoundError(MDIOError, KeyError, ValueError):
+    """A dimension name that the dataset does not have (a ValueError too, as the reference raises)."""
 
     def __str__(self) -> str:  # KeyError quotes its message; a user wants the sentence.
         return str(self.args[0]) if self.args else ""

@@ -22,6 +22,7 @@ from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import (
     AccessPatternError,
+    AccessPatternNotFoundError,
     CoordinateNotFoundError,
     InvalidBackendError,
     InvalidModeError,
@@ -123,7 +124,7 @@ class MDIOAccessor:
     def _open_variable(self, access_pattern: str) -> tuple[zarr.Array, zarr.Array]:
         available = self.access_patterns
         if access_pattern not in available:
-            raise AccessPatternError(
+            raise AccessPatternNotFoundError(
                 f"Access pattern {access_pattern!r} does not exist in {self.url}"
                 f"{did_you_mean(access_pattern, available)}; available: {available}."
             )
