@@ -1,13 +1,14 @@
 """IBM System/360 single precision floats <-> IEEE 754, exact and vectorised.
 
-An IBM float is ``(-1)**s * 0.M * 16**(E - 64)``: a sign bit, a 7-bit excess-64 hexadecimal exponent and a 24-bit
-fraction. Decoding is done as ``M * 2**(4*E - 280)`` in float64, where it is *exact* (a 24-bit integer times a power
-of two that float64 can hold), followed by one cast to float32, which rounds to nearest-even exactly once. This is
-correct for every bit pattern, including unnormalised fractions (leading hex digit 0) that table- or shift-based
-fast paths often get wrong, values beyond the float32 range (-> +-inf) and tiny values (-> subnormal or +-0).
+An IBM float is ``(-1)**s * 0.M * 16**(E - 64)``: a sign bit, a 7-bit excess-64 hexadecimal exponent and
+a 24-bit fraction. Decoding computes ``M * 2**(4*E - 280)`` in float64, where it is *exact* (a 24-bit integer
+times a power of two that float64 holds), then casts once to float32, which rounds to nearest-even exactly
+once. That is correct for every bit pattern, including unnormalised fractions (leading hex digit 0) that
+shift-based fast paths get wrong, values beyond the float32 range (-> +-inf) and tiny ones (-> subnormal).
 
-Encoding goes the other way with round-to-nearest-even on the 24-bit fraction, so any float32 that came from an
-IBM value whose decoded float32 is normal (or zero) encodes back to the same normalised IBM word.
+Encoding rounds the 24-bit fraction to nearest-even, so a float32 that came from an IBM value whose decoded
+float32 is normal (or zero) encodes back to the same normalised IBM word, and decode(encode(decode(w))) equals
+decode(w) for every word w.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ IBM_MAX_WORD: Final = 0x7FFFFFFF
 def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt.NDArray[np.floating]:
     """Decode IBM words (unsigned 32-bit integers in any byte order) to ``float32`` (or exact ``float64``).
 
-    ``words`` holds the *integer values* of the IBM words: pass a ``'>u4'`` view of big-endian bytes, a ``'<u4'``
-    view of little-endian bytes, or native ``uint32``. The result has the shape of ``words``.
+    ``words`` holds the *integer values* of the IBM words: pass a ``'>u4'`` view of big-endian bytes, a
+    ``'<u4'`` view of little-endian bytes, or native ``uint32``. The result has the shape of ``words``.
     """
     w = np.asarray(words)
     if w.dtype.kind not in "ui" or w.dtype.itemsize != 4:
@@ -66,9 +67,9 @@ def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt
 def float_to_ibm(values: npt.ArrayLike) -> npt.NDArray[np.uint32]:
     """Encode floats to IBM words (native ``uint32`` values), rounding the fraction to nearest-even.
 
-    Every finite float32 fits the IBM exponent range. ``+-inf`` and NaN, which IBM lacks, become the largest IBM
-    magnitude (NaN as positive), so that ``ibm_to_float`` maps them back to ``+-inf`` rather than to a plausible
-    number. Zeros keep their sign (``-0.0`` -> ``0x80000000``).
+    Every finite float32 fits the IBM exponent range. ``+-inf`` and NaN, which IBM lacks, become the largest
+    IBM magnitude (NaN as positive), so that :func:`ibm_to_float` maps them back to ``+-inf`` rather than to a
+    plausible number. Zeros keep their sign (``-0.0`` -> ``0x80000000``).
     """
     x = np.asarray(values)
     if x.dtype.kind not in "fiu":
@@ -99,7 +100,9 @@ def float_to_ibm(values: npt.ArrayLike) -> npt.NDArray[np.uint32]:
     return out.reshape(x.shape)
 
 
-def decode_ibm_bytes(raw: npt.ArrayLike, endian: str = "big", dtype: npt.DTypeLike = np.float32) -> np.ndarray:
+def decode_ibm_bytes(
+    raw: npt.ArrayLike, endian: str = "big", dtype: npt.DTypeLike = np.float32
+) -> npt.NDArray[np.floating]:
     """Decode a byte buffer (or a ``uint8`` array whose last axis is a multiple of 4) of IBM floats."""
     words = _as_words(raw, endian)
     return ibm_to_float(words, dtype)
@@ -108,7 +111,7 @@ def decode_ibm_bytes(raw: npt.ArrayLike, endian: str = "big", dtype: npt.DTypeLi
 def encode_ibm_bytes(values: npt.ArrayLike, endian: str = "big") -> npt.NDArray[np.uint8]:
     """Encode floats as IBM words laid out in ``endian`` byte order; the last axis grows fourfold as bytes."""
     words = np.atleast_1d(float_to_ibm(values))
-    swapped = np.ascontiguousarray(words, dtype=np.dtype(np.uint32).newbyteorder(">" if endian == "big" else "<"))
+    swapped = np.ascontiguousarray(words, dtype=">u4" if endian == "big" else "<u4")
     return swapped.view(np.uint8).reshape(*words.shape[:-1], words.shape[-1] * 4)
 
 
