@@ -1,0 +1,1 @@
+"""Pydantic models of everything a user declares: pure data, no I/O."""
