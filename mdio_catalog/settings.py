@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,8 +14,12 @@ def _default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class SparsitySettings(BaseSettings):
-    """How much larger than the trace count a grid may be before we warn or refuse."""
+class SparsitySettings(BaseModel):
+    """How much larger than the trace count a grid may be before we warn or refuse.
+
+    A plain model, not a ``BaseSettings``: it is filled only through ``MDIO_CATALOG_SPARSITY__*`` by
+    :class:`MDIOSettings` (as a settings class it would also read unprefixed ``WARN_RATIO``/``ERROR_RATIO``).
+    """
 
     warn_ratio: float = Field(2.0, gt=0, description="Warn when grid cells / traces exceeds this.")
     error_ratio: float = Field(10.0, gt=0, description="Refuse when grid cells / traces exceeds this.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -96,7 +96,10 @@ def create_variable(
     root: zarr.Group, grid: Grid, variable: MDIOVariableConfig, overwrite: bool = False
 ) -> tuple[zarr.Array, zarr.Array]:
     """Create the trace array of ``variable`` and its trace-header array; return both."""
-    chunks = validate_chunks(variable.chunks or grid.shape, grid.shape, what=f"chunks of {variable.name}")
+    # No chunks given: zarr's own guess, as the reference gets (one chunk of the whole grid could be gigabytes).
+    chunks: tuple[int, ...] | Literal["auto"] = (
+        validate_chunks(variable.chunks, grid.shape, what=f"chunks of {variable.name}") if variable.chunks else "auto"
+    )
     if not layout.is_valid_access_pattern(variable.name):
         raise AccessPatternError(f"Variable name {variable.name!r} must be letters, digits or underscores.")
     data = root.require_group(layout.DATA_GROUP).create_array(
@@ -114,7 +117,7 @@ def create_variable(
         name=f"{variable.name}{layout.HEADER_SUFFIX}",
         shape=grid.spatial_shape,
         dtype=header_dtype,
-        chunks=header_chunks(chunks),
+        chunks=header_chunks(data.chunks),
         compressors=lossless_compressor(),
         fill_value=np.zeros(1, header_dtype)[0],  # all-zero header bytes, as the reference writes
         chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
@@ -136,9 +139,23 @@ def create_empty(
     """
     location = Location.of(config.path, storage_options)
     refuse_existing(location, overwrite)
+    _check_config(config)  # before anything is removed: a bad config must not cost the existing dataset
     if overwrite:
         remove(location)
     return _create_hierarchy(location, config, consolidate_meta)
+
+
+def _check_config(config: MDIOCreateConfig) -> None:
+    """Raise the errors ``_create_hierarchy`` would raise about the config itself, without touching storage."""
+    grid = config.grid
+    if grid.ndim < 2:
+        raise ShapeError(f"An MDIO grid needs at least 2 dimensions (traces and samples), got {grid.ndim}.")
+    for variable in config.variables:
+        if variable.chunks:
+            validate_chunks(variable.chunks, grid.shape, what=f"chunks of {variable.name}")
+        if not layout.is_valid_access_pattern(variable.name):
+            raise AccessPatternError(f"Variable name {variable.name!r} must be letters, digits or underscores.")
+        _compressor_list(variable.compressors)
 
 
 def _create_hierarchy(location: Location, config: MDIOCreateConfig, consolidate_meta: bool = True) -> zarr.Group:

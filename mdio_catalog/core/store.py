@@ -189,16 +189,26 @@ def _promote(staging: Location, target: Location) -> None:
     """Replace ``target`` by ``staging``: an atomic rename locally, a move on object stores."""
     with storage_errors(target):
         if target.is_local:
+            if not Path(staging.url).exists():
+                raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
             old = None
             if Path(target.url).exists():
                 old = target.sibling(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
                 os.replace(target.url, old.url)
-            os.replace(staging.url, target.url)
+            try:
+                os.replace(staging.url, target.url)
+            except BaseException:
+                if old is not None:  # put the previous dataset back before reporting the failure
+                    os.replace(old.url, target.url)
+                raise
             if old is not None:
                 remove(old)
             return
         fs, dst = target.filesystem()
         _, src = staging.filesystem()
+        fs.invalidate_cache()
+        if not fs.exists(src):
+            raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
         if fs.exists(dst):
             fs.rm(dst, recursive=True)
         fs.mv(src, dst, recursive=True)
