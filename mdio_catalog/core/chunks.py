@@ -13,8 +13,8 @@ REFERENCE_DEFAULT_CHUNKS: dict[int, tuple[int, ...]] = {2: (512, 512), 3: (64, 6
 
 
 def validate_chunks(chunks: Sequence[int], shape: Sequence[int], what: str = "chunksize") -> tuple[int, ...]:
-    """Check that ``chunks`` has one positive entry per dimension; clip to the shape (a chunk may not exceed it
-    usefully, and a zero-length dimension keeps chunk 1)."""
+    """Check that ``chunks`` has one positive entry per dimension. Chunks larger than the shape are kept as given
+    (the reference stores them unclipped too, and zarr handles the partial chunk)."""
     chunks = tuple(int(c) for c in chunks)
     if len(chunks) != len(shape):
         raise ShapeError(

@@ -1,7 +1,9 @@
 """Streaming summary statistics of trace samples, mergeable across chunks and workers.
 
 The v0 layout keeps mean, std, rms, min and max over the non-zero samples (zero is the padding of dead traces).
-An all-zero or empty dataset gets zeros instead of the reference's crash.
+Blocks are merged with Chan's parallel algorithm (count, mean, sum of squared deviations), so the standard
+deviation stays accurate even when the mean is large compared to the spread, which the textbook
+``sqrt(SS/N - mean^2)`` is not. An all-zero or empty dataset gets zeros instead of the reference's crash.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import numpy.typing as npt
 
 @dataclass
 class SummaryStatistics:
-    """Running count, sum, sum of squares, min and max; merge two with ``+``."""
+    """Running count, mean, squared deviations, sum of squares, min and max; merge two with ``+``."""
 
     count: int = 0
-    total: float = 0.0
+    mean: float = 0.0
+    deviations: float = 0.0  # sum of squared deviations from the mean (M2)
     total_squares: float = 0.0
     minimum: float = math.inf
     maximum: float = -math.inf
@@ -32,18 +35,32 @@ class SummaryStatistics:
         if block.size == 0:
             return cls()
         as64 = block.astype(np.float64, copy=False)
+        mean = float(as64.mean())
+        centred = as64 - mean
         return cls(
             count=int(as64.size),
-            total=float(as64.sum()),
+            mean=mean,
+            deviations=float(np.dot(centred, centred)),
             total_squares=float(np.dot(as64, as64)),
             minimum=float(as64.min()),
             maximum=float(as64.max()),
         )
 
+    @property
+    def total(self) -> float:
+        return self.mean * self.count
+
     def __add__(self, other: SummaryStatistics) -> SummaryStatistics:
+        if other.count == 0:
+            return self
+        if self.count == 0:
+            return other
+        count = self.count + other.count
+        delta = other.mean - self.mean
         return SummaryStatistics(
-            count=self.count + other.count,
-            total=self.total + other.total,
+            count=count,
+            mean=self.mean + delta * other.count / count,
+            deviations=self.deviations + other.deviations + delta * delta * self.count * other.count / count,
             total_squares=self.total_squares + other.total_squares,
             minimum=min(self.minimum, other.minimum),
             maximum=max(self.maximum, other.maximum),
@@ -53,12 +70,10 @@ class SummaryStatistics:
         """The v0 ``mean``/``std``/``rms``/``min``/``max`` attributes (all zero when nothing was counted)."""
         if self.count == 0:
             return {"mean": 0.0, "std": 0.0, "rms": 0.0, "min": 0.0, "max": 0.0}
-        mean = self.total / self.count
-        mean_square = self.total_squares / self.count
         return {
-            "mean": mean,
-            "std": math.sqrt(max(mean_square - mean * mean, 0.0)),
-            "rms": math.sqrt(mean_square),
+            "mean": self.mean,
+            "std": math.sqrt(max(self.deviations / self.count, 0.0)),
+            "rms": math.sqrt(self.total_squares / self.count),
             "min": self.minimum,
             "max": self.maximum,
         }
