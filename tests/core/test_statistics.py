@@ -104,15 +104,20 @@ def test_constant_block_has_zero_std():
 
 
 def test_large_offset_float32_keeps_precision():
-    # float64 accumulation. With float32 sums, SS/N - mean**2 (~1e8 - 1e8) would leave no correct digit of the
-    # variance; in float64 the documented formula loses ~8 digits here, so std is checked to 1e-4 only.
+    # float64 accumulation and Chan's merge of squared deviations: the textbook SS/N - mean**2 (~1e8 - 1e8) would
+    # lose ~8 digits of the variance here; merged blocks must stay as accurate as numpy on the whole array.
     rng = np.random.default_rng(7)
     values = (1.0e4 + rng.normal(size=1_000_000)).astype(np.float32)
     actual = SummaryStatistics.of(values).to_dict()
     expected = numpy_stats(values)
     for key in ("mean", "rms", "min", "max"):
         assert actual[key] == pytest.approx(expected[key], rel=1e-9), key
-    assert actual["std"] == pytest.approx(expected["std"], rel=1e-4)
+    assert actual["std"] == pytest.approx(expected["std"], rel=1e-9)
+    merged = SummaryStatistics()
+    for block in np.array_split(values, 7):
+        merged = merged + SummaryStatistics.of(block)
+    assert merged.to_dict()["std"] == pytest.approx(expected["std"], rel=1e-9)
+    assert merged.to_dict()["mean"] == pytest.approx(expected["mean"], rel=1e-12)
 
 
 def test_integer_input(data):
