@@ -64,8 +64,9 @@ SAMPLE_FORMATS: Final[dict[int, SampleFormat]] = {
 #: Codes known to the standard but deliberately not decoded, with the reason shown to the user.
 UNSUPPORTED_FORMATS: Final[dict[int, str]] = {
     4: (
-        "sample format 4 (4-byte fixed point with gain) is obsolete and not supported; files labelled 4 very "
-        "often hold IBM floats (code 1) - if so, open the file with sample_format=1"
+        "sample format 4 (4-byte fixed point with gain) is obsolete and not supported; files labelled 4 "
+        "usually hold another 4-byte format - check the samples and open the file with sample_format=5 "
+        "(IEEE float), 1 (IBM float) or 2 (int32)"
     ),
 }
 

@@ -172,6 +172,7 @@ def _resolve(
     candidates.append((trace_ns, "first trace header byte 115"))
     if not rev2 and ext_ns > 0:
         candidates.append((ext_ns, "binary header byte 3269 (extended samples per trace)"))
+    said = [(n, where) for n, where in candidates if n > 0 or where == "binary header byte 3221"]
     candidates = [(n, where) for n, where in candidates if n > 0]
     if not candidates:
         raise SegyFormatError(
@@ -192,7 +193,7 @@ def _resolve(
     if chosen is None:
         raise SegyTruncatedError(_size_mismatch(url, file_size, data_offset, trace_header_size, fmt, candidates))
     n_samples, where, trailer = chosen
-    others = [f"{w} says {n}" for n, w in candidates if n != n_samples]
+    others = [f"{w} says {n}" for n, w in said if n != n_samples]
     if others:
         notes.append(f"samples per trace {n_samples} from {where} (fits the file size); " + ", ".join(others))
     trace_size = trace_header_size + n_samples * fmt.itemsize

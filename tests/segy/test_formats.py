@@ -142,7 +142,7 @@ def test_encode_rounds_and_checks_range() -> None:
 
 
 def test_format_4_and_unknown_codes_are_clear_errors() -> None:
-    with pytest.raises(SegyFormatError, match=r"fixed point with gain.*sample_format=1"):
+    with pytest.raises(SegyFormatError, match=r"fixed point with gain.*sample_format=5"):
         get_format(4)
     with pytest.raises(SegyFormatError, match="unknown sample format code 13; supported"):
         get_format(13)
