@@ -5,6 +5,7 @@ The public API mirrors the reference MDIO library (``from mdio_catalog import MD
 
 from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
 from mdio_catalog.converters.numpy import numpy_to_mdio
+from mdio_catalog.converters.segy import segy_to_mdio
 from mdio_catalog.core.dimension import Dimension, DimensionSerializer
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, create_empty, create_empty_like
 from mdio_catalog.core.grid import Grid
@@ -28,4 +29,5 @@ __all__ = [
     "create_empty",
     "create_empty_like",
     "numpy_to_mdio",
+    "segy_to_mdio",
 ]

@@ -19,6 +19,7 @@ import zarr
 from mdio_catalog.api.indexing import normalize_key, read_orthogonal, write_orthogonal
 from mdio_catalog.core import layout
 from mdio_catalog.core.grid import Grid
+from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import (
     AccessPatternError,
@@ -108,16 +109,12 @@ class MDIOAccessor:
 
     def _array(self, path: str) -> zarr.Array:
         with storage_errors(self._location):
-            node = self.root[path]
-        if not isinstance(node, zarr.Array):
-            raise MDIOFormatError(f"{self.url}: {path} is not an array.")
-        return node
+            return get_array(self.root, path)
 
     @property
     def access_patterns(self) -> list[str]:
         """Every access pattern stored in the dataset ('012', 'fast_il', ...)."""
-        group = self.root[layout.DATA_GROUP]
-        assert isinstance(group, zarr.Group)
+        group = get_group(self.root, layout.DATA_GROUP)
         patterns = (layout.access_pattern_of(name) for name in group.array_keys())
         return sorted(p for p in patterns if p is not None)
 
@@ -285,9 +282,7 @@ class MDIOAccessor:
 
     @property
     def _metadata_group(self) -> zarr.Group:
-        group = self.root[layout.METADATA_GROUP]
-        assert isinstance(group, zarr.Group)
-        return group
+        return get_group(self.root, layout.METADATA_GROUP)
 
     def _set_root_attrs(self, values: Mapping[str, Any]) -> None:
         self._require_writable()

@@ -1,5 +1,6 @@
 """Converters between MDIO and other formats."""
 
 from mdio_catalog.converters.numpy import numpy_to_mdio
+from mdio_catalog.converters.segy import segy_to_mdio
 
-__all__ = ["numpy_to_mdio"]
+__all__ = ["numpy_to_mdio", "segy_to_mdio"]

@@ -14,6 +14,7 @@ from mdio_catalog.core.chunks import validate_chunks
 from mdio_catalog.core.compressors import trace_compressor
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
 from mdio_catalog.core.grid import Grid
+from mdio_catalog.core.nodes import get_array
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, staged_write, storage_errors
 from mdio_catalog.exceptions import ShapeError
@@ -85,16 +86,13 @@ def numpy_to_mdio(
     with staged_write(target, overwrite) as staging:
         root = _create_hierarchy(staging, MDIOCreateConfig(path=staging.url, grid=grid, variables=[variable]), False)
         with storage_errors(staging):
-            data = root[layout.data_array_path(access_pattern)]
-            assert isinstance(data, zarr.Array)
+            data = get_array(root, layout.data_array_path(access_pattern))
             stats = SummaryStatistics()
             step = chunks[0]
             for start in range(0, array.shape[0], step):
                 block = array[start : start + step]
                 data[start : start + step] = block
                 stats = stats + SummaryStatistics.of(block, nonzero_only=False)
-            live = root[layout.live_mask_path()]
-            assert isinstance(live, zarr.Array)
-            live[...] = True
+            get_array(root, layout.live_mask_path())[...] = True
             root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: grid.num_cells})
             zarr.consolidate_metadata(root.store)

@@ -16,6 +16,7 @@ from mdio_catalog.core.chunks import header_chunks, live_mask_chunks, validate_c
 from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, V0_BINARY_HEADER_KEYS
+from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.statistics import empty_stats
 from mdio_catalog.core.store import Location, open_root, open_store, refuse_existing, remove, storage_errors
 from mdio_catalog.exceptions import AccessPatternError, ShapeError
@@ -193,15 +194,12 @@ def _create_hierarchy(location: Location, config: MDIOCreateConfig, consolidate_
 def variables_of(root: zarr.Group) -> list[MDIOVariableConfig]:
     """The trace variables of an opened dataset, as configs that recreate them."""
     configs = []
-    data_group = root[layout.DATA_GROUP]
-    meta_group = root[layout.METADATA_GROUP]
-    assert isinstance(data_group, zarr.Group)
-    assert isinstance(meta_group, zarr.Group)
+    data_group = get_group(root, layout.DATA_GROUP)
+    meta_group = get_group(root, layout.METADATA_GROUP)
     for name in sorted(data_group.array_keys()):
         if layout.access_pattern_of(name) is None:
             continue
-        array = data_group[name]
-        assert isinstance(array, zarr.Array)
+        array = get_array(data_group, name)
         header_name = f"{name}{layout.HEADER_SUFFIX}"
         header_array = meta_group.get(header_name)
         header_dtype = header_array.dtype if isinstance(header_array, zarr.Array) else None

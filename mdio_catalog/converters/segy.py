@@ -1,0 +1,198 @@
+"""segy_to_mdio: ingest a SEG-Y file into an MDIO dataset.
+
+Steps: open the file (local or fsspec), scan the index header words as columns, apply grid overrides, build the
+grid (with duplicate and sparsity checks), lay out the dataset beside the target, write every spatial chunk from a
+thread pool, then store live mask, statistics and headers and move the dataset into place.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import zarr
+
+from mdio_catalog.converters.segy_blocks import BlockWriter, write_blocks
+from mdio_catalog.core import layout
+from mdio_catalog.core.chunks import default_chunks, validate_chunks
+from mdio_catalog.core.compressors import trace_compressor
+from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
+from mdio_catalog.core.geometry import TraceGeometry, build_geometry, check_density, check_unique_cells
+from mdio_catalog.core.headers import V0_BINARY_HEADER_KEYS
+from mdio_catalog.core.nodes import get_array, get_group
+from mdio_catalog.core.store import Location, refuse_existing, staged_write, storage_errors
+from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, ShapeError
+from mdio_catalog.segy.overrides import apply_grid_overrides
+from mdio_catalog.segy.reader import SegyFile
+from mdio_catalog.segy.trace_headers import header_field
+from mdio_catalog.settings import get_settings
+from mdio_catalog.specs.grid_overrides import GridOverrides
+
+INDEX_TYPES = ("int16", "int32", "float16", "float32", "ibm32", "uint16", "uint32", "int8", "uint8")
+_LENGTH_TO_TYPE = {1: "int8", 2: "int16", 4: "int32"}
+
+
+def _index_types(
+    n: int, index_types: Sequence[str] | None, index_lengths: Sequence[int | None] | None
+) -> list[str | None]:
+    if index_types is not None and index_lengths is not None:
+        raise ShapeError("Give index_types or the older index_lengths, not both.")
+    if index_lengths is not None:
+        if len(index_lengths) != n:
+            raise ShapeError(f"index_lengths has {len(index_lengths)} entries for {n} index bytes.")
+        types: list[str | None] = []
+        for length in index_lengths:
+            if length is not None and length not in _LENGTH_TO_TYPE:
+                raise HeaderFieldError(f"index length {length} is not 1, 2 or 4 bytes.")
+            types.append(_LENGTH_TO_TYPE[length] if length is not None else None)
+        return types
+    if index_types is None:
+        return ["int32"] * n
+    if len(index_types) != n:
+        raise ShapeError(f"index_types has {len(index_types)} entries for {n} index bytes.")
+    return [None if t is None else str(t) for t in index_types]
+
+
+def sample_coordinates(n_samples: int, interval_us: float) -> npt.NDArray[Any]:
+    """``arange(n) * interval`` in milliseconds; integers when the interval is a whole number of ms."""
+    interval_ms = interval_us / 1000.0
+    if float(interval_ms).is_integer():
+        return np.arange(n_samples, dtype=np.int64) * int(interval_ms)
+    return np.arange(n_samples, dtype=np.float64) * interval_ms
+
+
+def v0_binary_header(binary: Mapping[str, Any]) -> dict[str, int]:
+    """The 36 integer keys of the reference's ``binary_header`` attribute."""
+    return {key: int(binary.get(key, 0)) for key in V0_BINARY_HEADER_KEYS}
+
+
+def segy_to_mdio(
+    segy_path: str | os.PathLike[str],
+    mdio_path_or_buffer: str | os.PathLike[str],
+    index_bytes: Sequence[int | None],
+    index_names: Sequence[str] | None = None,
+    index_types: Sequence[str] | None = None,
+    chunksize: tuple[int, ...] | None = None,
+    lossless: bool = True,
+    compression_tolerance: float = 0.01,
+    storage_options_input: dict[str, Any] | None = None,
+    storage_options_output: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    grid_overrides: dict[str, Any] | None = None,
+    *,
+    index_lengths: Sequence[int | None] | None = None,
+) -> None:
+    """Convert a SEG-Y file to MDIO.
+
+    ``index_bytes`` are the 1-based trace-header bytes of the index dimensions (``None`` for a cable computed by
+    ``CalculateCable``); names default to ``dim_0, dim_1, ...``, types to int32 (``index_lengths`` in bytes is
+    accepted as the reference docstring's older spelling). ``chunksize`` has one entry per index plus the sample
+    axis; without it, 2-D and 3-D use the reference's defaults and 4-D and up get ~2 MiB chunks.
+
+    Raises GridTraceCountError when traces collide, GridSparsityError when the grid is mostly empty (wrong index
+    bytes), ShapeError for mismatched lengths, GridOverrideError for bad overrides, SegyError for unreadable files,
+    MDIOAlreadyExistsError when the target exists without ``overwrite``. Nothing is left behind on failure.
+    """
+    byte_list = list(index_bytes)
+    if not byte_list:
+        raise ShapeError("index_bytes must name at least one trace-header byte.")
+    names = list(index_names) if index_names is not None else [f"dim_{i}" for i in range(len(byte_list))]
+    if len(names) != len(byte_list):
+        raise ShapeError(f"index_names {names} has {len(names)} entries for {len(byte_list)} index bytes.")
+    if len(set(names)) != len(names):
+        raise ShapeError(f"index_names must be unique, got {names}.")
+    types = _index_types(len(byte_list), index_types, index_lengths)
+    if chunksize is not None and len(chunksize) != len(byte_list) + 1:
+        raise ShapeError(
+            f"chunksize {tuple(chunksize)} has {len(chunksize)} entries; it needs one per index "
+            f"({len(byte_list)}) plus the sample axis: {len(byte_list) + 1}."
+        )
+    overrides = GridOverrides.parse(grid_overrides)
+    computed = {name for name, byte in zip(names, byte_list, strict=True) if byte is None}
+    if computed - ({"cable"} if overrides.calculate_cable else set()):
+        raise GridOverrideError(
+            f"Index {sorted(computed)} has no byte location; only 'cable' with CalculateCable can be computed."
+        )
+    fields = [
+        header_field(name, int(byte), types[i] or "int32")
+        for i, (name, byte) in enumerate(zip(names, byte_list, strict=True))
+        if byte is not None
+    ]
+    target = Location.of(mdio_path_or_buffer, storage_options_output)
+    refuse_existing(target, overwrite)
+
+    settings = get_settings()
+    with SegyFile(segy_path, storage_options=storage_options_input) as segy:
+        columns = segy.header_columns(fields)
+        for name in computed:
+            columns[name] = np.zeros(segy.n_traces, dtype=np.int64)
+        result = apply_grid_overrides(columns, names, overrides, chunksize)
+        geometry = build_geometry(
+            result.columns, result.index_names, sample_coordinates(segy.n_samples, segy.sample_interval)
+        )
+        check_unique_cells(geometry, result.columns, result.index_names)
+        check_density(
+            geometry.grid.num_cells, segy.n_traces, settings.sparsity.warn_ratio, settings.sparsity.error_ratio
+        )
+        chunks = _resolve_chunks(result.chunksize, geometry, overrides)
+        with staged_write(target, overwrite) as staging:
+            _write_dataset(segy, staging, geometry, chunks, lossless, compression_tolerance, settings.workers)
+
+
+def _resolve_chunks(
+    chunksize: tuple[int, ...] | None, geometry: TraceGeometry, overrides: GridOverrides
+) -> tuple[int, ...]:
+    shape = geometry.grid.shape
+    if chunksize is None:
+        chunks = list(default_chunks(shape))
+        if overrides.trace_chunk is not None:
+            chunks[-2] = overrides.trace_chunk
+        return validate_chunks(chunks, shape)
+    return validate_chunks(chunksize, shape)
+
+
+def _write_dataset(
+    segy: SegyFile,
+    staging: Location,
+    geometry: TraceGeometry,
+    chunks: tuple[int, ...],
+    lossless: bool,
+    compression_tolerance: float,
+    workers: int,
+) -> None:
+    grid = geometry.grid
+    pattern = layout.default_access_pattern(grid.ndim)
+    variable = MDIOVariableConfig(
+        name=layout.data_array_name(pattern),
+        dtype="float32",
+        chunks=chunks,
+        compressors=trace_compressor(lossless, compression_tolerance),
+    )
+    root = _create_hierarchy(staging, MDIOCreateConfig(path=staging.url, grid=grid, variables=[variable]), False)
+    with storage_errors(staging):
+        data = get_array(root, layout.data_array_path(pattern))
+        headers = get_array(root, layout.header_array_path(pattern))
+        writer = BlockWriter(segy, geometry.trace_of_cell(), data, headers)
+        stats = write_blocks(writer, chunks[:-1], workers, "Writing traces")
+        get_array(root, layout.live_mask_path())[...] = geometry.live_mask()
+        root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: int(geometry.cells.size)})
+        get_group(root, layout.METADATA_GROUP).attrs.update(
+            {
+                layout.ATTR_TEXT_HEADER: segy.text_header,
+                layout.ATTR_BINARY_HEADER: v0_binary_header(segy.binary_header),
+                layout.ATTR_CATALOG: {
+                    "segy": {
+                        "source": str(segy.url),
+                        "endian": segy.endian,
+                        "sample_format": segy.sample_format,
+                        "file_header": base64.b64encode(segy.raw_file_header).decode("ascii"),
+                        "extended_text_headers": segy.extended_text_headers,
+                    }
+                },
+            }
+        )
+        zarr.consolidate_metadata(root.store)

@@ -1,0 +1,89 @@
+"""Writing SEG-Y traces into MDIO chunk by chunk: the unit of parallel work of ``segy_to_mdio``.
+
+A work unit is one chunk of the spatial grid (all its sample chunks and its header chunk). Its traces are read in
+runs of consecutive trace numbers, decoded, placed into a dense block and written with one zarr call; a unit whose
+cells are all dead writes nothing. Units are independent, so they run on a thread pool: reading (``pread``),
+decoding (numpy) and compression (Blosc/ZFP) release the GIL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import zarr
+
+from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, trace_header_dtype
+from mdio_catalog.core.progress import progress
+from mdio_catalog.core.statistics import SummaryStatistics
+from mdio_catalog.segy.reader import SegyFile
+
+Block = tuple[slice, ...]
+
+
+def spatial_blocks(shape: Sequence[int], chunks: Sequence[int]) -> Iterator[Block]:
+    """Chunk-aligned blocks of the spatial grid in C order (so reads follow a grid-sorted file)."""
+    ranges = [range(0, size, chunk) for size, chunk in zip(shape, chunks, strict=True)]
+    for starts in itertools.product(*ranges):
+        yield tuple(slice(s, min(s + c, n)) for s, c, n in zip(starts, chunks, shape, strict=True))
+
+
+@dataclass
+class BlockWriter:
+    """Reads the traces of one spatial block from ``segy`` and writes them to ``data`` and ``headers``."""
+
+    segy: SegyFile
+    trace_of_cell: npt.NDArray[np.int64]
+    data: zarr.Array
+    headers: zarr.Array
+
+    def __post_init__(self) -> None:
+        self._disk_headers = trace_header_dtype(">" if self.segy.endian == "big" else "<")
+        self._native = sys.byteorder == "little"
+
+    def write(self, block: Block) -> SummaryStatistics:
+        traces = self.trace_of_cell[block]
+        live = traces >= 0
+        if not live.any():
+            return SummaryStatistics()
+        wanted = traces[live]
+        raw_headers, samples = self.segy.read_trace_indices(wanted)
+        values = np.zeros((*traces.shape, self.segy.n_samples), dtype=self.data.dtype)
+        values[live] = samples
+        headers = np.zeros(traces.shape, dtype=TRACE_HEADER_DTYPE)
+        headers[live] = raw_headers.view(self._disk_headers).reshape(-1).astype(TRACE_HEADER_DTYPE)
+        self.data[(*block, slice(None))] = values
+        self.headers[block] = headers
+        return SummaryStatistics.of(samples)
+
+
+def write_blocks(writer: BlockWriter, chunks: Sequence[int], workers: int, description: str) -> SummaryStatistics:
+    """Run ``writer`` over every spatial block with ``workers`` threads, keeping at most 2 x workers in flight
+    (bounded memory), and return the merged statistics."""
+    shape = writer.trace_of_cell.shape
+    blocks = spatial_blocks(shape, chunks)
+    total = int(np.prod([-(-n // c) for n, c in zip(shape, chunks, strict=True)]))
+    stats = SummaryStatistics()
+    with progress(total, description, unit="chunk") as bar, ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: set[Future[SummaryStatistics]] = set()
+        try:
+            for block in blocks:
+                pending.add(pool.submit(writer.write, block))
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        stats = stats + future.result()
+                        bar.update()
+            for future in pending:
+                stats = stats + future.result()
+                bar.update()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return stats
