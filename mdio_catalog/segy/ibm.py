@@ -13,6 +13,7 @@ decode(w) for every word w.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Final
 
 import numpy as np
@@ -42,26 +43,45 @@ def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt
     out_dtype = np.dtype(dtype)
     if out_dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"IBM floats decode to float32 or float64, not {out_dtype}")
-    flat = w.reshape(-1)
-    out = np.empty(flat.size, dtype=out_dtype)
-    n_chunk = min(_CHUNK, max(flat.size, 1))
+    if w.size == 0:
+        return np.empty(w.shape, dtype=out_dtype)
+    # Rows of a 2-D block may be strided (samples sliced out of whole traces): walk it in row groups rather
+    # than flattening, which would copy the input first.
+    rows = w.reshape(1, -1) if w.ndim < 2 else w.reshape(-1, w.shape[-1])
+    out = np.empty(rows.shape, dtype=out_dtype)
+    n_chunk = min(_CHUNK, max(rows.size, 1))
     word = np.empty(n_chunk, dtype=np.uint32)
     tmp = np.empty(n_chunk, dtype=np.uint32)
     mant = np.empty(n_chunk, dtype=np.float64)
     scale = np.empty(n_chunk, dtype=np.float64)
-    for start in range(0, flat.size, _CHUNK):
-        block = flat[start : start + _CHUNK]
-        n = block.size
-        wv, tv, mv, sv = word[:n], tmp[:n], mant[:n], scale[:n]
-        wv[...] = block  # byte swap (if needed) into native uint32
+    for src, dst in _blocks(rows, out):
+        n = src.size
+        wv, tv = word[:n].reshape(src.shape), tmp[:n].reshape(src.shape)
+        mv, sv = mant[:n].reshape(src.shape), scale[:n].reshape(src.shape)
+        wv[...] = src  # gather and byte swap (if needed) into native uint32
         np.bitwise_and(wv, 0xFFFFFF, out=tv)
         mv[...] = tv  # 24-bit fraction as an exact float64 integer
         np.right_shift(wv, 24, out=tv)
         np.take(_SCALE, tv, out=sv)
         np.multiply(mv, sv, out=mv)  # exact: 24-bit integer times a power of two within float64 range
         with np.errstate(over="ignore"):
-            out[start : start + n] = mv  # the only rounding step (float64 -> float32)
+            dst[...] = mv  # the only rounding step (float64 -> float32)
     return out.reshape(w.shape)
+
+
+def _blocks(src: np.ndarray, dst: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Matching 2-D pieces of ``src`` and ``dst`` with at most ``_CHUNK`` elements each."""
+    n_rows, n_cols = src.shape
+    if n_cols == 0 or n_rows == 0:
+        return
+    if n_cols <= _CHUNK:
+        step = _CHUNK // n_cols
+        for r in range(0, n_rows, step):
+            yield src[r : r + step], dst[r : r + step]
+    else:
+        for r in range(n_rows):
+            for c in range(0, n_cols, _CHUNK):
+                yield src[r : r + 1, c : c + _CHUNK], dst[r : r + 1, c : c + _CHUNK]
 
 
 def float_to_ibm(values: npt.ArrayLike) -> npt.NDArray[np.uint32]:

@@ -166,3 +166,15 @@ def test_rejects_bad_inputs() -> None:
         decode_ibm_bytes(np.zeros((2, 6), dtype=np.uint8))
     with pytest.raises(TypeError):
         float_to_ibm(np.array(["a"]))
+
+
+def test_shapes_empty_scalar_and_wide_strided_rows() -> None:
+    assert ibm_to_float(np.array([], dtype=np.uint32)).shape == (0,)
+    assert ibm_to_float(np.zeros((3, 0), dtype=np.uint32)).shape == (3, 0)
+    assert ibm_to_float(np.uint32(0x41100000)) == 1.0
+    wide = random_words(3 * 70_001, seed=8).reshape(3, -1)  # rows longer than one inner block
+    padded = np.zeros((3, 70_003), dtype=np.uint32)
+    padded[:, 2:] = wide
+    expected = ibm_to_float(wide.reshape(-1)).reshape(3, -1)
+    np.testing.assert_array_equal(ibm_to_float(padded[:, 2:]), expected)
+    np.testing.assert_array_equal(ibm_to_float(padded[:, 2:].astype(">u4")), expected)

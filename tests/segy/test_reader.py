@@ -175,3 +175,19 @@ def test_file_changed_after_open(make_segy: MakeSegy) -> None:
             f.read_traces()
         with pytest.raises(SegyTruncatedError, match="short read"):
             f.read_trace_indices([4])
+
+
+def test_file_with_headers_only(tmp_path: Path) -> None:
+    from mdio_catalog.segy.binary_header import encode_binary_header
+    from mdio_catalog.segy.text_header import encode_text_header
+
+    path = tmp_path / "empty.sgy"
+    path.write_bytes(
+        encode_text_header("C 1 no traces") + encode_binary_header({"data_sample_format": 1, "samples_per_trace": 5})
+    )
+    with SegyFile(path) as f:
+        assert (f.n_traces, f.n_samples) == (0, 5)
+        headers, samples = f.read_traces()
+        assert headers.shape == (0, 240)
+        assert samples.shape == (0, 5)
+        assert f.header_columns(["inline"])["inline"].shape == (0,)
