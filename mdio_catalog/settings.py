@@ -38,6 +38,12 @@ class MDIOSettings(BaseSettings):
     sparsity: SparsitySettings = Field(default_factory=SparsitySettings)
     catalog: Path | None = Field(None, description="Catalog file used when none is given on the command line.")
     target_chunk_mib: float = Field(2.0, gt=0, description="Target size of a default chunk in MiB.")
+    lossless_clevel: int = Field(
+        2, ge=0, le=9, description="Blosc/zstd level of lossless data (the reference uses 5: slower, no smaller)."
+    )
+    lossless_blocksize: int = Field(
+        2**20, ge=0, description="Blosc block size in bytes (0 = Blosc's choice; 1 MiB compresses better and faster)."
+    )
 
 
 @lru_cache(maxsize=1)

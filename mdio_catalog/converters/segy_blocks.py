@@ -63,7 +63,7 @@ class BlockWriter:
 
 
 def write_blocks(writer: BlockWriter, chunks: Sequence[int], workers: int, description: str) -> SummaryStatistics:
-    """Run ``writer`` over every spatial block with ``workers`` threads, keeping at most 2 x workers in flight
+    """Run ``writer`` over every spatial block with ``workers`` threads, keeping at most workers + 1 in flight
     (bounded memory), and return the merged statistics."""
     shape = writer.trace_of_cell.shape
     blocks = spatial_blocks(shape, chunks)
@@ -74,7 +74,7 @@ def write_blocks(writer: BlockWriter, chunks: Sequence[int], workers: int, descr
         try:
             for block in blocks:
                 pending.add(pool.submit(writer.write, block))
-                if len(pending) >= 2 * workers:
+                if len(pending) > workers:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         stats = stats + future.result()

@@ -29,21 +29,33 @@ class SummaryStatistics:
 
     @classmethod
     def of(cls, values: npt.ArrayLike, nonzero_only: bool = True) -> SummaryStatistics:
-        """Statistics of one block (float64 accumulation, so large volumes do not lose precision)."""
-        block = np.asarray(values)
-        block = block[block != 0] if nonzero_only else block.ravel()
-        if block.size == 0:
+        """Statistics of one block, accumulated in float64.
+
+        Zeros add nothing to sums, so with ``nonzero_only`` they are left in place and only subtracted from the
+        count and from the squared deviations: no masked copy of the block is made.
+        """
+        flat = np.asarray(values).reshape(-1)
+        count = int(np.count_nonzero(flat)) if nonzero_only else int(flat.size)
+        if count == 0:
             return cls()
-        as64 = block.astype(np.float64, copy=False)
-        mean = float(as64.mean())
-        centred = as64 - mean
+        as64 = flat.astype(np.float64)
+        mean = float(as64.sum()) / count
+        total_squares = float(np.dot(as64, as64))
+        as64 -= mean
+        zeros = flat.size - count
+        deviations = float(np.dot(as64, as64)) - zeros * mean * mean
+        low, high = flat.min(), flat.max()
+        if zeros and (low == 0 or high == 0):
+            nonzero = flat != 0
+            low = flat.min(where=nonzero, initial=np.inf)
+            high = flat.max(where=nonzero, initial=-np.inf)
         return cls(
-            count=int(as64.size),
+            count=count,
             mean=mean,
-            deviations=float(np.dot(centred, centred)),
-            total_squares=float(np.dot(as64, as64)),
-            minimum=float(as64.min()),
-            maximum=float(as64.max()),
+            deviations=max(deviations, 0.0),
+            total_squares=total_squares,
+            minimum=float(low),
+            maximum=float(high),
         )
 
     @property

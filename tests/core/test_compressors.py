@@ -10,12 +10,39 @@ from numcodecs import Blosc
 from mdio_catalog.core.compressors import lossless_compressor, lossy_compressor, trace_compressor
 
 
-def test_lossless_is_blosc_zstd_5_shuffle():
+def test_lossless_default_is_blosc_zstd_2_shuffle_with_1mib_blocks():
     config = lossless_compressor().get_config()
     assert config["id"] == "blosc"
     assert config["cname"] == "zstd"
-    assert config["clevel"] == 5
+    assert config["clevel"] == 2
     assert config["shuffle"] == Blosc.SHUFFLE == 1
+    assert config["blocksize"] == 2**20
+
+
+def test_settings_reproduce_the_reference_codec(monkeypatch):
+    from mdio_catalog.core.compressors import REFERENCE_LOSSLESS
+    from mdio_catalog.settings import get_settings
+
+    monkeypatch.setenv("MDIO_CATALOG_LOSSLESS_CLEVEL", "5")
+    monkeypatch.setenv("MDIO_CATALOG_LOSSLESS_BLOCKSIZE", "0")
+    get_settings.cache_clear()
+    try:
+        config = lossless_compressor().get_config()
+    finally:
+        get_settings.cache_clear()
+    assert config == {"id": "blosc", **REFERENCE_LOSSLESS}
+    assert config == {"id": "blosc", "cname": "zstd", "clevel": 5, "shuffle": 1, "blocksize": 0}
+
+
+def test_default_is_no_larger_than_the_reference_codec_on_seismic_like_chunks():
+    # Band-limited noise (the hardest case for lossless float compression) in a 1 MiB chunk.
+    rng = np.random.default_rng(3)
+    kernel = np.exp(-np.linspace(-3, 3, 15) ** 2)
+    noise = rng.normal(size=(64 * 64, 64 + 14))
+    traces = np.stack([np.convolve(t, kernel, "valid") for t in noise]).astype("<f4").reshape(64, 64, 64) * 1234.5
+    ours = len(lossless_compressor().encode(traces))
+    reference = len(Blosc(cname="zstd", clevel=5, shuffle=Blosc.SHUFFLE, blocksize=0).encode(traces))
+    assert ours <= 1.01 * reference
 
 
 def test_lossless_round_trip_is_exact():
