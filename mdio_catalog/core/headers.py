@@ -111,18 +111,18 @@ TRACE_HEADER_FIELDS: Final[tuple[tuple[str, str, int], ...]] = (
     ("unassigned", "int64", 233),
 )
 
-#: (name, type, 1-based byte within the file) of the 400-byte binary header. ``v0`` marks the keys the
-#: reference implementation stores in the ``binary_header`` attribute.
+#: (name, type, 1-based byte within the file) of the 400-byte binary header. Sample counts and intervals are
+#: unsigned: files with 60000 samples exist, and a signed read would turn them negative.
 BINARY_HEADER_FIELDS: Final[tuple[tuple[str, str, int], ...]] = (
     ("job_id", "int32", 3201),
     ("line_num", "int32", 3205),
     ("reel_num", "int32", 3209),
     ("data_traces_per_ensemble", "int16", 3213),
     ("aux_traces_per_ensemble", "int16", 3215),
-    ("sample_interval", "int16", 3217),
-    ("orig_sample_interval", "int16", 3219),
-    ("samples_per_trace", "int16", 3221),
-    ("orig_samples_per_trace", "int16", 3223),
+    ("sample_interval", "uint16", 3217),
+    ("orig_sample_interval", "uint16", 3219),
+    ("samples_per_trace", "uint16", 3221),
+    ("orig_samples_per_trace", "uint16", 3223),
     ("data_sample_format", "int16", 3225),
     ("ensemble_fold", "int16", 3227),
     ("trace_sorting_code", "int16", 3229),
