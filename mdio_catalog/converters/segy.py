@@ -62,7 +62,8 @@ def sample_coordinates(n_samples: int, interval_us: float) -> npt.NDArray[Any]:
     interval_ms = interval_us / 1000.0
     if float(interval_ms).is_integer():
         return np.arange(n_samples, dtype=np.int64) * int(interval_ms)
-    return np.arange(n_samples, dtype=np.float64) * interval_ms
+    # Multiply before dividing, as the reference does, so 1999 us gives 9.995 and not 9.995000000000001.
+    return np.arange(n_samples, dtype=np.float64) * interval_us / 1000.0
 
 
 def v0_binary_header(binary: Mapping[str, Any]) -> dict[str, int]:
