@@ -4,6 +4,7 @@ The public API mirrors the reference MDIO library (``from mdio_catalog import MD
 """
 
 from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
+from mdio_catalog.converters.mdio_to_segy import mdio_to_segy
 from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.converters.segy import segy_to_mdio
 from mdio_catalog.core.dimension import Dimension, DimensionSerializer
@@ -28,6 +29,7 @@ __all__ = [
     "__version__",
     "create_empty",
     "create_empty_like",
+    "mdio_to_segy",
     "numpy_to_mdio",
     "segy_to_mdio",
 ]

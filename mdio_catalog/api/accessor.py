@@ -281,6 +281,26 @@ class MDIOAccessor:
             self._live_mask_zarr[...] = mask
 
     @property
+    def trace_array(self) -> zarr.Array:
+        """The zarr array of trace samples of the open access pattern (for chunk-aware readers and writers)."""
+        return self._traces_zarr
+
+    @property
+    def header_array(self) -> zarr.Array:
+        """The zarr array of trace headers of the open access pattern."""
+        return self._headers_zarr
+
+    @property
+    def live_mask_array(self) -> zarr.Array:
+        """The zarr array of the live mask."""
+        return self._live_mask_zarr
+
+    @property
+    def metadata_attrs(self) -> dict[str, Any]:
+        """All attributes of the metadata group (text and binary headers, and our own provenance)."""
+        return dict(self._metadata_group.attrs)
+
+    @property
     def _metadata_group(self) -> zarr.Group:
         return get_group(self.root, layout.METADATA_GROUP)
 

@@ -1,0 +1,314 @@
+"""mdio_to_segy: export an MDIO dataset back to SEG-Y, streamed in bounded memory, in grid (C) order.
+
+Every selected live cell gets its rank in C order before anything is written, so each chunk-aligned block of
+the grid is read, encoded and written at its final offsets independently (threads, or a dask cluster when a
+``client`` is given) into a preallocated file that is renamed into place only when complete. The file header is
+the one stored at ingestion (byte for byte, re-encoded only for a change of byte order); samples are encoded in
+the stored sample format, so IBM and IEEE inputs come back bit for bit.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from mdio_catalog.api.accessor import MDIOReader
+from mdio_catalog.converters.segy_blocks import spatial_blocks
+from mdio_catalog.core import layout
+from mdio_catalog.core.headers import (
+    BINARY_HEADER_FIELDS,
+    FILE_HEADER_SIZE,
+    TEXT_HEADER_SIZE,
+    TRACE_HEADER_DTYPE,
+    TRACE_HEADER_SIZE,
+)
+from mdio_catalog.core.headers import trace_header_dtype as standard_header_dtype
+from mdio_catalog.core.progress import progress
+from mdio_catalog.exceptions import ExportError, ShapeError
+from mdio_catalog.segy.binary_header import encode_binary_header, parse_binary_header
+from mdio_catalog.segy.formats import SAMPLE_FORMATS, encode_samples, get_format
+from mdio_catalog.segy.text_header import encode_text_header
+from mdio_catalog.segy.writer import SegyWriter
+from mdio_catalog.settings import get_settings
+
+Endian = Literal["big", "little"]
+Block = tuple[slice, ...]
+#: Formats whose values float32 does not always hold exactly (integers wider than 24 bits).
+_WIDE_INTEGER_FORMATS = {2: 2**24, 9: 2**24, 10: 2**24, 12: 2**24}
+_BINARY_NAMES = {name for name, _, _ in BINARY_HEADER_FIELDS}
+
+
+@dataclass(frozen=True)
+class _IntRange:
+    min: int
+    max: int
+
+
+_INT24 = {"i": _IntRange(-(2**23), 2**23 - 1), "u": _IntRange(0, 2**24 - 1)}
+
+
+class ExportPrecisionWarning(UserWarning):
+    """The stored float32 samples cannot reproduce the source's integer samples exactly."""
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything a worker needs to export one block (picklable for a dask cluster)."""
+
+    url: str
+    storage_options: Mapping[str, Any]
+    access_pattern: str
+    selected: npt.NDArray[np.bool_]  # live & selection, spatial shape
+    row_offsets: npt.NDArray[np.int64]  # rank of the first selected cell of each row (spatial shape[:-1])
+    sample_format: int
+    endian: Endian
+    n_samples: int
+    token: str = ""  # identifies one export, so cluster workers open the dataset once per export
+
+    @property
+    def trace_size(self) -> int:
+        return TRACE_HEADER_SIZE + self.n_samples * get_format(self.sample_format).itemsize
+
+
+def _row_offsets(selected: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    per_row = selected.sum(axis=-1, dtype=np.int64).ravel()
+    offsets = np.zeros(per_row.size, dtype=np.int64)
+    np.cumsum(per_row[:-1], out=offsets[1:])
+    return offsets.reshape(selected.shape[:-1])
+
+
+def header_bytes(headers: np.ndarray, endian: Endian) -> npt.NDArray[np.uint8]:
+    """Stored trace headers as raw 240-byte SEG-Y headers in ``endian`` order."""
+    disk = standard_header_dtype(">" if endian == "big" else "<")
+    if headers.dtype.names == TRACE_HEADER_DTYPE.names and headers.dtype.itemsize == TRACE_HEADER_SIZE:
+        converted = headers.astype(disk)
+    else:  # a custom header dtype (numpy_to_mdio): copy the standard fields it has, zeros elsewhere
+        converted = np.zeros(headers.shape, dtype=disk)
+        for name in headers.dtype.names or ():
+            if name in (disk.names or ()):
+                converted[name] = headers[name]
+    return converted.view(np.uint8).reshape(-1, TRACE_HEADER_SIZE)
+
+
+def export_block(
+    plan: ExportPlan, block: Block, reader: MDIOReader | None = None
+) -> list[tuple[int, npt.NDArray[np.uint8]]]:
+    """Read and encode one block; return ``(first trace number, records)`` runs, one per grid row."""
+    selected = plan.selected[block]
+    if not selected.any():
+        return []
+    reader = reader or _worker_reader(plan)
+    traces = np.asarray(reader.trace_array[(*block, slice(None))])
+    headers = np.asarray(reader.header_array[block])
+    live_traces = traces[selected]
+    records = np.empty((live_traces.shape[0], plan.trace_size), dtype=np.uint8)
+    records[:, :TRACE_HEADER_SIZE] = header_bytes(headers[selected], plan.endian)
+    # Integer formats saturate instead of failing: float32 rounding can push the largest uint32/uint64 words one
+    # step past the range, and mdio_to_segy warns beforehand when the statistics show values outside it.
+    records[:, TRACE_HEADER_SIZE:] = encode_samples(live_traces, plan.sample_format, plan.endian, clip=True)
+    # Rank of the first selected cell of each row of the block: the row's offset plus the selected cells of the
+    # row that lie before the block.
+    start = block[-1].start
+    rows = plan.selected[(*block[:-1], slice(0, start))].sum(axis=-1, dtype=np.int64) if start else 0
+    firsts = (plan.row_offsets[block[:-1]] + rows).ravel()
+    counts = selected.sum(axis=-1).ravel()
+    runs = []
+    position = 0
+    for first, count in zip(firsts.tolist(), counts.tolist(), strict=True):
+        if count:
+            runs.append((first, records[position : position + count]))
+            position += count
+    return runs
+
+
+_WORKER_READER: dict[str, MDIOReader] = {}
+
+
+def _worker_reader(plan: ExportPlan) -> MDIOReader:
+    """The reader of the export in progress, opened once per worker process (older exports are dropped)."""
+    if plan.token not in _WORKER_READER:
+        _WORKER_READER.clear()
+        _WORKER_READER[plan.token] = MDIOReader(
+            plan.url, access_pattern=plan.access_pattern, storage_options=dict(plan.storage_options)
+        )
+    return _WORKER_READER[plan.token]
+
+
+def file_header(reader: MDIOReader, endian: Endian, sample_format: int) -> bytes:
+    """The SEG-Y file header: the stored original when there is one, else built from the v0 attributes."""
+    meta = reader.metadata_attrs
+    segy = (meta.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
+    if "file_header" in segy:
+        raw = base64.b64decode(segy["file_header"])
+        source_endian = segy.get("endian", "big")
+        if source_endian == endian:
+            return raw
+        binary = raw[TEXT_HEADER_SIZE:FILE_HEADER_SIZE]
+        values = parse_binary_header(binary, source_endian)
+        return raw[:TEXT_HEADER_SIZE] + encode_binary_header(values, endian, original=binary) + raw[FILE_HEADER_SIZE:]
+    values = {k: v for k, v in reader.binary_header.items() if isinstance(v, int)}
+    values.update(
+        samples_per_trace=reader.shape[-1],
+        data_sample_format=sample_format,
+        num_extended_text_headers=0,
+        extended_samples_per_trace=0,
+    )
+    if values.get("segy_revision_major", 0) >= 2 or endian == "little":
+        values["byte_order"] = 16909060  # rev 2 byte-order constant: readers detect little-endian files by it
+        values["segy_revision_major"] = max(2, int(values.get("segy_revision_major", 0)))
+    known = {k: v for k, v in values.items() if k in _BINARY_NAMES}
+    return encode_text_header(reader.text_header) + encode_binary_header(known, endian)
+
+
+def _stored_sample_format(reader: MDIOReader) -> int:
+    meta = reader.metadata_attrs
+    segy = (meta.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
+    code = int(segy.get("sample_format") or reader.binary_header.get("data_sample_format") or 5)
+    return code if code in SAMPLE_FORMATS else 5
+
+
+def _warn_on_precision(reader: MDIOReader, sample_format: int) -> None:
+    stats = reader.stats
+    if stats.get("max") is None:
+        return
+    low, high = float(stats["min"] or 0), float(stats["max"] or 0)
+    fmt = get_format(sample_format)
+    if fmt.dtype.kind in "iu":
+        info = np.iinfo(fmt.dtype) if fmt.storage is not None else _INT24[fmt.dtype.kind]
+        if low < info.min or high > info.max:
+            warnings.warn(
+                f"Samples span {low:g}..{high:g}, outside the range of sample format {sample_format} "
+                f"({fmt.name}); they are clipped to it on export.",
+                ExportPrecisionWarning,
+                stacklevel=3,
+            )
+    limit = _WIDE_INTEGER_FORMATS.get(sample_format)
+    largest = max(abs(low), abs(high))
+    if limit is not None and largest > limit:
+        warnings.warn(
+            f"Samples reach {largest:g}, beyond 2^24: float32 storage cannot hold every integer of sample format "
+            f"{sample_format} exactly, so exported samples may differ from the source by rounding.",
+            ExportPrecisionWarning,
+            stacklevel=3,
+        )
+
+
+def mdio_to_segy(
+    mdio_path_or_buffer: str | os.PathLike[str],
+    output_segy_path: str | os.PathLike[str],
+    endian: str = "big",
+    access_pattern: str = "012",
+    storage_options: dict[str, Any] | None = None,
+    new_chunks: tuple[int, ...] | None = None,
+    selection_mask: npt.NDArray[np.bool_] | None = None,
+    client: Any = None,
+) -> None:
+    """Export an MDIO dataset to a local SEG-Y file.
+
+    Traces are written in grid (C) order, dead cells skipped; ``selection_mask`` (the grid's shape without the
+    sample axis) further restricts them. ``new_chunks`` sets the block of work (default: the stored chunks);
+    ``client`` (a ``distributed.Client``) runs the reading and encoding on that cluster.
+    """
+    if endian not in ("big", "little"):
+        raise ExportError(f"endian must be 'big' or 'little', got {endian!r}.")
+    byte_order: Endian = "big" if endian == "big" else "little"
+    reader = MDIOReader(mdio_path_or_buffer, access_pattern=access_pattern, storage_options=storage_options)
+    spatial = reader.grid.spatial_shape
+    live = np.asarray(reader.live_mask[...], dtype=bool)
+    if selection_mask is not None:
+        mask = np.asarray(selection_mask)
+        if mask.shape != spatial:
+            raise ShapeError(f"selection_mask has shape {mask.shape}; the grid without samples is {spatial}.")
+        live = live & mask.astype(bool)
+    n_traces = int(live.sum())
+    if n_traces == 0:
+        raise ExportError("Nothing to export: the selection (and live mask) selects no trace.")
+    block_shape = _block_shape(reader, new_chunks)
+    sample_format = _stored_sample_format(reader)
+    _warn_on_precision(reader, sample_format)
+    plan = ExportPlan(
+        url=reader.url,
+        storage_options=dict(storage_options or {}),
+        access_pattern=access_pattern,
+        selected=live,
+        row_offsets=_row_offsets(live),
+        sample_format=sample_format,
+        endian=byte_order,
+        n_samples=reader.shape[-1],
+        token=uuid.uuid4().hex,
+    )
+    header = file_header(reader, byte_order, sample_format)
+    with SegyWriter(output_segy_path, header, plan.trace_size, n_traces) as writer:
+        blocks = list(spatial_blocks(spatial, block_shape))
+        runs = _run_on_cluster(client, plan, blocks) if client is not None else _run_locally(plan, blocks, reader)
+        for first, records in runs:
+            writer.write_traces(first, records)
+        writer.commit()
+
+
+def _block_shape(reader: MDIOReader, new_chunks: Sequence[int] | None) -> tuple[int, ...]:
+    if new_chunks is None:
+        return tuple(reader.chunks[:-1])
+    if len(new_chunks) != reader.n_dim:
+        raise ShapeError(f"new_chunks {tuple(new_chunks)} must have {reader.n_dim} entries (one per dimension).")
+    return tuple(int(c) if c and c > 0 else n for c, n in zip(new_chunks[:-1], reader.shape, strict=False))
+
+
+def _run_locally(
+    plan: ExportPlan, blocks: list[Block], reader: MDIOReader
+) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
+    workers = get_settings().workers
+    with progress(len(blocks), "Exporting traces", unit="chunk") as bar, ThreadPoolExecutor(workers) as pool:
+        pending: set[Future[list[tuple[int, npt.NDArray[np.uint8]]]]] = set()
+        todo = iter(blocks)
+        try:
+            for block in todo:
+                pending.add(pool.submit(export_block, plan, block, reader))
+                while len(pending) > workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield from future.result()
+                        bar.update()
+            for future in pending:
+                yield from future.result()
+                bar.update()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _run_on_cluster(client: Any, plan: ExportPlan, blocks: list[Block]) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
+    from distributed import as_completed
+
+    in_flight = max(2, 2 * len(client.nthreads()))
+    plan_future = client.scatter(plan, broadcast=True)
+    todo = iter(blocks)
+    with progress(len(blocks), "Exporting traces", unit="chunk") as bar:
+        futures = as_completed(
+            [client.submit(export_block, plan_future, b, pure=False) for b in _take(todo, in_flight)]
+        )
+        for future in futures:
+            yield from future.result()
+            bar.update()
+            for block in _take(todo, 1):
+                futures.add(client.submit(export_block, plan_future, block, pure=False))
+
+
+def _take(iterator: Iterator[Block], n: int) -> list[Block]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
