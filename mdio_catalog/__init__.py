@@ -4,6 +4,7 @@ The public API mirrors the reference MDIO library (``from mdio_catalog import MD
 """
 
 from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
+from mdio_catalog.api.convenience import copy_mdio, rechunk, rechunk_batch
 from mdio_catalog.converters.mdio_to_segy import mdio_to_segy
 from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.converters.segy import segy_to_mdio
@@ -27,9 +28,12 @@ __all__ = [
     "MDIOWriter",
     "ShapeError",
     "__version__",
+    "copy_mdio",
     "create_empty",
     "create_empty_like",
     "mdio_to_segy",
     "numpy_to_mdio",
+    "rechunk",
+    "rechunk_batch",
     "segy_to_mdio",
 ]

@@ -38,6 +38,9 @@ class MDIOSettings(BaseSettings):
     sparsity: SparsitySettings = Field(default_factory=SparsitySettings)
     catalog: Path | None = Field(None, description="Catalog file used when none is given on the command line.")
     target_chunk_mib: float = Field(2.0, gt=0, description="Target size of a default chunk in MiB.")
+    rechunk_memory_mib: float = Field(
+        1024, gt=0, description="Largest block rechunk_batch holds in memory to read the source only once."
+    )
     lossless_clevel: int = Field(
         2, ge=0, le=9, description="Blosc/zstd level of lossless data (the reference uses 5: slower, no smaller)."
     )

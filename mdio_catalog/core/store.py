@@ -216,11 +216,17 @@ def _promote(staging: Location, target: Location) -> None:
 
 
 def open_root(location: Location, mode: str = "r", disk_cache: bool = False) -> zarr.Group:
-    """Open an existing MDIO root group (consolidated metadata when present)."""
+    """Open an existing MDIO root group.
+
+    Readers use the consolidated metadata when present (one request on object stores); writers read the live
+    metadata, so that arrays they or others add are seen (the consolidated copy is rewritten after each change).
+    """
     if not is_mdio(location):
         raise MDIONotFoundError(
             f"No MDIO dataset at {location} (no Zarr group there). Check the path and storage_options."
         )
     store = open_store(location, read_only=(mode == "r"), disk_cache=disk_cache)
     with storage_errors(location):
-        return zarr.open_group(store, mode="r" if mode == "r" else "r+", zarr_format=2, use_consolidated=None)
+        if mode == "r":
+            return zarr.open_group(store, mode="r", zarr_format=2, use_consolidated=None)
+        return zarr.open_group(store, mode="r+", zarr_format=2, use_consolidated=False)

@@ -1,0 +1,267 @@
+"""Dataset-wide operations: copy a dataset, and add access patterns (rechunked copies of the trace array).
+
+Both stream through bounded memory: ``copy_mdio`` copies stored chunks byte for byte (no decode/encode), and
+``rechunk_batch`` reads the source in blocks aligned to the source and every target chunking at once, so each
+target chunk is written whole, exactly once, and the source is read once when the combined block fits the memory
+budget (``MDIO_CATALOG_RECHUNK_MEMORY_MIB``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import numpy as np
+import zarr
+from numcodecs.abc import Codec
+
+from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
+from mdio_catalog.converters.segy_blocks import spatial_blocks
+from mdio_catalog.core import layout
+from mdio_catalog.core.chunks import header_chunks, validate_chunks
+from mdio_catalog.core.compressors import lossless_compressor
+from mdio_catalog.core.nodes import get_group
+from mdio_catalog.core.progress import progress
+from mdio_catalog.core.store import Location, staged_write, storage_errors
+from mdio_catalog.exceptions import AccessPatternError, MDIOAlreadyExistsError, MDIOReadOnlyError, ShapeError
+from mdio_catalog.settings import get_settings
+
+Block = tuple[slice, ...]
+
+
+# --- copy -------------------------------------------------------------------------------------------------------
+def copy_mdio(
+    source_path: str | os.PathLike[str],
+    target_path: str | os.PathLike[str],
+    overwrite: bool = False,
+    copy_traces: bool = False,
+    copy_headers: bool = False,
+    storage_options_input: dict[str, Any] | None = None,
+    storage_options_output: dict[str, Any] | None = None,
+) -> None:
+    """Copy a dataset with every access pattern: structure, attributes, live mask and statistics always; trace
+    data with ``copy_traces``; trace headers with ``copy_headers``. ``trace_count`` stays true (the reference
+    resets it to 0). Stored chunks are copied as bytes, in parallel, into a staged copy moved into place at the end.
+    """
+    reader = MDIOReader(
+        source_path,
+        storage_options=storage_options_input,
+        access_pattern=_any_pattern(source_path, storage_options_input),
+    )
+    source = Location.of(source_path, storage_options_input)
+    target = Location.of(target_path, storage_options_output)
+    if source.url == target.url:
+        raise MDIOAlreadyExistsError(f"Cannot copy {source} onto itself.")
+    keep = _copy_filter(reader, copy_traces, copy_headers)
+    with staged_write(target, overwrite) as staging:
+        src_fs, src_root = source.filesystem()
+        dst_fs, dst_root = staging.filesystem()
+        with storage_errors(source):
+            keys = sorted(
+                os.path.relpath(path, src_root) if source.is_local else path[len(src_root) :].lstrip("/")
+                for path in src_fs.find(src_root)
+            )
+        wanted = [key for key in keys if keep(key)]
+        with (
+            storage_errors(staging),
+            progress(len(wanted), "Copying chunks", unit="file") as bar,
+            ThreadPoolExecutor(max(4, 2 * get_settings().workers)) as pool,
+        ):
+            for _ in pool.map(lambda key: _copy_key(src_fs, f"{src_root}/{key}", dst_fs, f"{dst_root}/{key}"), wanted):
+                bar.update()
+        writer = MDIOWriter(
+            staging.url, access_pattern=reader.access_pattern, storage_options=dict(staging.storage_options)
+        )
+        writer.trace_count = reader.trace_count
+        writer.stats = reader.stats
+
+
+def _any_pattern(path: str | os.PathLike[str], storage_options: dict[str, Any] | None) -> str:
+    """An access pattern the dataset has (copy works on all of them; the reader just needs one to open)."""
+    from mdio_catalog.core.store import open_root
+
+    root = open_root(Location.of(path, storage_options))
+    names = get_group(root, layout.DATA_GROUP).array_keys()
+    patterns = sorted(p for p in (layout.access_pattern_of(n) for n in names) if p is not None)
+    if not patterns:
+        raise AccessPatternError(f"{path} has no trace arrays.")
+    default = layout.default_access_pattern(len(root.attrs.get(layout.ATTR_DIMENSION, [])))  # type: ignore[arg-type]
+    return default if default in patterns else patterns[0]
+
+
+def _copy_filter(reader: MDIOAccessor, copy_traces: bool, copy_headers: bool) -> Any:
+    data_prefixes = [f"{layout.data_array_path(p)}/" for p in reader.access_patterns]
+    header_prefixes = [f"{layout.header_array_path(p)}/" for p in reader.access_patterns]
+
+    def keep(key: str) -> bool:
+        name = key.rsplit("/", 1)[-1]
+        if name.startswith("."):  # .zgroup/.zattrs/.zarray/.zmetadata: always
+            return True
+        if any(key.startswith(p) for p in data_prefixes):
+            return copy_traces
+        if any(key.startswith(p) for p in header_prefixes):
+            return copy_headers
+        return True  # live mask and anything else we do not know about
+
+    return keep
+
+
+def _copy_key(src_fs: Any, src: str, dst_fs: Any, dst: str) -> None:
+    data = src_fs.cat_file(src)
+    parent = dst.rsplit("/", 1)[0]
+    dst_fs.makedirs(parent, exist_ok=True)
+    dst_fs.pipe_file(dst, data)
+
+
+# --- rechunk ----------------------------------------------------------------------------------------------------
+def rechunk(
+    source: MDIOAccessor,
+    chunks: tuple[int, ...],
+    suffix: str,
+    compressor: Codec | None = None,
+    overwrite: bool = False,
+) -> None:
+    """Add ``data/chunked_<suffix>`` (and its trace headers) with ``chunks``, copied from ``source``."""
+    rechunk_batch(source, [chunks], [suffix], compressor=compressor, overwrite=overwrite)
+
+
+def rechunk_batch(
+    source: MDIOAccessor,
+    chunks_list: Sequence[tuple[int, ...]],
+    suffix_list: Sequence[str],
+    compressor: Codec | None = None,
+    overwrite: bool = False,
+) -> None:
+    """Add one access pattern per ``(chunks, suffix)`` pair, reading the source once.
+
+    ``source`` must be writable (``MDIOWriter`` or mode 'r+'/'w'). A suffix equal to the source's own pattern,
+    or one that exists without ``overwrite``, is refused before anything is written.
+    """
+    if source.mode == "r":
+        raise MDIOReadOnlyError(
+            f"{source.url} is open read-only; rechunking adds arrays to it: open it with MDIOWriter or mode 'w'."
+        )
+    if len(chunks_list) != len(suffix_list):
+        raise ShapeError(f"{len(chunks_list)} chunk shapes for {len(suffix_list)} suffixes; give one per suffix.")
+    if len(set(suffix_list)) != len(suffix_list):
+        raise AccessPatternError(f"Suffixes must be distinct, got {list(suffix_list)}.")
+    shape = source.shape
+    targets = []
+    existing = source.access_patterns
+    for chunks, name in zip(chunks_list, suffix_list, strict=True):
+        suffix = str(name)
+        if not layout.is_valid_access_pattern(suffix):
+            raise AccessPatternError(f"Suffix {suffix!r} must be letters, digits or underscores.")
+        if suffix == source.access_pattern:
+            raise AccessPatternError(f"Suffix {suffix!r} is the source's own access pattern; choose another name.")
+        if suffix in existing and not overwrite:
+            raise MDIOAlreadyExistsError(
+                f"Access pattern {suffix!r} already exists in {source.url}; pass overwrite=True to replace it."
+            )
+        targets.append((validate_chunks(chunks, shape, what=f"chunks of {suffix!r}"), suffix))
+
+    codec = compressor if compressor is not None else lossless_compressor()
+    root = source.root
+    written: list[str] = []
+    try:
+        with storage_errors(source.url):
+            arrays = [_create_target(root, source, chunks, suffix, codec) for chunks, suffix in targets]
+            written = [suffix for _, suffix in targets]
+            for group in _plan_passes(source, [c for c, _ in targets]):
+                _copy_pass(source, [arrays[i] for i in group])
+            zarr.consolidate_metadata(root.store)
+    except BaseException:
+        # Never leave a half-filled access pattern that looks usable.
+        for suffix in written:
+            _drop_pattern(root, suffix)
+        raise
+
+
+def _create_target(
+    root: zarr.Group, source: MDIOAccessor, chunks: tuple[int, ...], suffix: str, codec: Codec
+) -> tuple[zarr.Array, zarr.Array]:
+    data = get_group(root, layout.DATA_GROUP).create_array(
+        name=layout.data_array_name(suffix),
+        shape=source.shape,
+        dtype=source.trace_array.dtype,
+        chunks=chunks,
+        compressors=codec,
+        fill_value=0,
+        chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+        overwrite=True,
+    )
+    header_source = source.header_array
+    headers = get_group(root, layout.METADATA_GROUP).create_array(
+        name=layout.header_array_name(suffix),
+        shape=header_source.shape,
+        dtype=header_source.dtype,
+        chunks=header_chunks(chunks),
+        compressors=lossless_compressor(),
+        fill_value=np.zeros(1, header_source.dtype)[0],
+        chunk_key_encoding=layout.CHUNK_KEY_ENCODING,
+        overwrite=True,
+    )
+    return data, headers
+
+
+def _drop_pattern(root: zarr.Group, suffix: str) -> None:
+    for group, name in ((layout.DATA_GROUP, layout.data_array_name(suffix)),
+                        (layout.METADATA_GROUP, layout.header_array_name(suffix))):  # fmt: skip
+        with contextlib.suppress(KeyError, FileNotFoundError):
+            del get_group(root, group)[name]
+    zarr.consolidate_metadata(root.store)
+
+
+def _block_for(shape: Sequence[int], chunk_sets: Sequence[Sequence[int]]) -> tuple[int, ...]:
+    """Per dimension, the least common multiple of every chunking, capped at the dimension."""
+    return tuple(min(n, math.lcm(*(min(int(c[axis]), n) for c in chunk_sets))) for axis, n in enumerate(shape))
+
+
+def _plan_passes(source: MDIOAccessor, target_chunks: Sequence[tuple[int, ...]]) -> list[list[int]]:
+    """Group targets so that each group's common block fits the memory budget (one source read per group)."""
+    budget = get_settings().rechunk_memory_mib * 2**20
+    itemsize = source.trace_array.dtype.itemsize
+    groups: list[list[int]] = []
+    for index, chunks in enumerate(target_chunks):
+        for group in groups:
+            block = _block_for(source.shape, [source.chunks, *(target_chunks[i] for i in group), chunks])
+            if math.prod(block) * itemsize <= budget:
+                group.append(index)
+                break
+        else:
+            groups.append([index])
+    return groups
+
+
+def _copy_pass(source: MDIOAccessor, targets: Sequence[tuple[zarr.Array, zarr.Array]]) -> None:
+    block = _block_for(source.shape, [source.trace_array.chunks, *(t[0].chunks for t in targets)])
+    blocks: Iterator[Block] = spatial_blocks(source.shape, block)
+    total = math.prod(-(-n // b) for n, b in zip(source.shape, block, strict=True))
+    workers = get_settings().workers
+
+    def copy_block(region: Block) -> None:
+        values = source.trace_array[region]
+        if not np.any(values) and not np.any(source.live_mask_array[region[:-1]]):
+            return  # nothing stored here: leave the target chunks unwritten (they read back as zeros)
+        headers = source.header_array[region[:-1]] if region[-1].start == 0 else None
+        for data, header_array in targets:
+            data[region] = values
+            if headers is not None:
+                header_array[region[:-1]] = headers
+
+    with progress(total, "Rechunking", unit="block") as bar, ThreadPoolExecutor(workers) as pool:
+        pending: set[Future[None]] = set()
+        for region in blocks:
+            pending.add(pool.submit(copy_block, region))
+            while len(pending) > workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()
+                    bar.update()
+        for future in pending:
+            future.result()
+            bar.update()
