@@ -73,6 +73,10 @@ class ExportPlan:
     endian: Endian
     n_samples: int
     token: str = ""  # identifies one export, so cluster workers open the dataset once per export
+    #: For datasets that did not come from SEG-Y: header words to fill where the stored header is zero, from
+    #: the grid (``{field: coordinates of the dimension}``) and constants (sample count and interval).
+    fill_from_grid: tuple[tuple[str | None, npt.NDArray[Any]], ...] | None = None
+    fill_constants: Mapping[str, int] | None = None
 
     @property
     def trace_size(self) -> int:
@@ -111,6 +115,8 @@ def export_block(
     headers = np.asarray(reader.header_array[block])
     live_traces = traces[selected]
     records = np.empty((live_traces.shape[0], plan.trace_size), dtype=np.uint8)
+    if plan.fill_from_grid or plan.fill_constants:
+        headers = _fill_headers(headers, block, plan)
     records[:, :TRACE_HEADER_SIZE] = header_bytes(headers[selected], plan.endian)
     # Integer formats saturate instead of failing: float32 rounding can push the largest uint32/uint64 words one
     # step past the range, and mdio_to_segy warns beforehand when the statistics show values outside it.
@@ -128,6 +134,42 @@ def export_block(
             runs.append((first, records[position : position + count]))
             position += count
     return runs
+
+
+def _fill_headers(headers: np.ndarray, block: Block, plan: ExportPlan) -> np.ndarray:
+    """Give synthetic datasets usable trace headers: index words from the grid and the sample count/interval."""
+    filled = np.zeros(headers.shape, dtype=TRACE_HEADER_DTYPE)
+    for name in headers.dtype.names or ():
+        if name in (TRACE_HEADER_DTYPE.names or ()):
+            filled[name] = headers[name]
+    for axis, (field, coords) in enumerate(plan.fill_from_grid or ()):
+        if field is None:
+            continue
+        values = np.asarray(coords)[block[axis]]
+        shape = [1] * len(block)
+        shape[axis] = values.size
+        column = np.broadcast_to(values.reshape(shape), filled.shape)
+        filled[field] = np.where(filled[field] == 0, column, filled[field])
+    for name, value in (plan.fill_constants or {}).items():
+        filled[name] = np.where(filled[name] == 0, value, filled[name])
+    return filled
+
+
+def _grid_fill(
+    reader: MDIOReader,
+) -> tuple[tuple[tuple[str | None, npt.NDArray[Any]], ...], dict[str, int]] | None:
+    """For datasets not made from SEG-Y: which header words the grid can fill (dimension names that are standard
+    trace-header fields, e.g. inline/crossline/cdp_x) and the per-trace sample count and interval."""
+    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy")
+    if segy:
+        return None
+    standard = set(TRACE_HEADER_DTYPE.names or ())
+    by_axis = tuple((dim.name if dim.name in standard else None, dim.values) for dim in reader.grid.dims[:-1])
+    interval = int(reader.binary_header.get("sample_interval") or 0)
+    constants = {"samples_per_trace": reader.shape[-1] if reader.shape[-1] < 2**15 else 0}
+    if 0 < interval < 2**15:
+        constants["sample_interval"] = interval
+    return by_axis, constants
 
 
 _WORKER_READER: dict[str, MDIOReader] = {}
@@ -150,11 +192,11 @@ def file_header(reader: MDIOReader, endian: Endian, sample_format: int) -> bytes
     if "file_header" in segy:
         raw = base64.b64decode(segy["file_header"])
         source_endian = segy.get("endian", "big")
-        if source_endian == endian:
-            return raw
-        binary = raw[TEXT_HEADER_SIZE:FILE_HEADER_SIZE]
-        values = parse_binary_header(binary, source_endian)
-        return raw[:TEXT_HEADER_SIZE] + encode_binary_header(values, endian, original=binary) + raw[FILE_HEADER_SIZE:]
+        binary = _without_extra_trace_headers(raw[TEXT_HEADER_SIZE:FILE_HEADER_SIZE], source_endian)
+        if source_endian != endian:
+            values = parse_binary_header(binary, source_endian)
+            binary = encode_binary_header(values, endian, original=binary)
+        return raw[:TEXT_HEADER_SIZE] + binary + raw[FILE_HEADER_SIZE:]
     values = {k: v for k, v in reader.binary_header.items() if isinstance(v, int)}
     values.update(
         samples_per_trace=reader.shape[-1],
@@ -167,6 +209,27 @@ def file_header(reader: MDIOReader, endian: Endian, sample_format: int) -> bytes
         values["segy_revision_major"] = max(2, int(values.get("segy_revision_major", 0)))
     known = {k: v for k, v in values.items() if k in _BINARY_NAMES}
     return encode_text_header(reader.text_header) + encode_binary_header(known, endian)
+
+
+#: Rev 2 binary-header bytes 3507-3508: additional 240-byte trace headers per trace.
+_EXTRA_HEADERS = slice(3507 - TEXT_HEADER_SIZE - 1, 3509 - TEXT_HEADER_SIZE - 1)
+
+
+def _without_extra_trace_headers(binary: bytes, endian: str) -> bytes:
+    """MDIO keeps the standard 240-byte trace header only: an export must not announce the rev 2 additional trace
+    headers the source had, or readers would misplace every trace."""
+    count = int.from_bytes(binary[_EXTRA_HEADERS], "big" if endian == "big" else "little")
+    if count == 0:
+        return binary
+    warnings.warn(
+        f"The source had {count} additional 240-byte trace header(s) per trace; MDIO keeps the standard header "
+        "only, so the export has none.",
+        ExportPrecisionWarning,
+        stacklevel=4,
+    )
+    patched = bytearray(binary)
+    patched[_EXTRA_HEADERS] = b"\x00\x00"
+    return bytes(patched)
 
 
 def _stored_sample_format(reader: MDIOReader) -> int:
@@ -191,6 +254,17 @@ def _warn_on_precision(reader: MDIOReader, sample_format: int) -> None:
                 ExportPrecisionWarning,
                 stacklevel=3,
             )
+    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
+    if "inexact_samples" in segy:  # counted sample by sample at ingestion
+        if segy["inexact_samples"]:
+            warnings.warn(
+                f"{segy['inexact_samples']} samples of the source (format {sample_format}) did not fit float32 "
+                "exactly (it holds integers only up to 2^24, and float64 only to float32 precision); the export "
+                "differs from the source by rounding there.",
+                ExportPrecisionWarning,
+                stacklevel=3,
+            )
+        return
     limit = _WIDE_INTEGER_FORMATS.get(sample_format)
     largest = max(abs(low), abs(high))
     if limit is not None and largest > limit:
@@ -235,6 +309,7 @@ def mdio_to_segy(
     block_shape = _block_shape(reader, new_chunks)
     sample_format = _stored_sample_format(reader)
     _warn_on_precision(reader, sample_format)
+    fill = _grid_fill(reader)
     plan = ExportPlan(
         url=reader.url,
         storage_options=dict(storage_options or {}),
@@ -245,6 +320,8 @@ def mdio_to_segy(
         endian=byte_order,
         n_samples=reader.shape[-1],
         token=uuid.uuid4().hex,
+        fill_from_grid=fill[0] if fill else None,
+        fill_constants=fill[1] if fill else None,
     )
     header = file_header(reader, byte_order, sample_format)
     with SegyWriter(output_segy_path, header, plan.trace_size, n_traces) as writer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -128,6 +129,13 @@ def segy_to_mdio(
 
     settings = get_settings()
     with SegyFile(segy_path, storage_options=storage_options_input) as segy:
+        if segy.layout.extra_trace_headers:
+            warnings.warn(
+                f"{segy.url} has {segy.layout.extra_trace_headers} additional 240-byte trace header(s) per trace "
+                "(SEG-Y rev 2); MDIO keeps the standard trace header only.",
+                UserWarning,
+                stacklevel=2,
+            )
         columns = segy.header_columns(fields)
         for name in computed:
             columns[name] = np.zeros(segy.n_traces, dtype=np.int64)
@@ -192,6 +200,7 @@ def _write_dataset(
                         "sample_format": segy.sample_format,
                         "file_header": base64.b64encode(segy.raw_file_header).decode("ascii"),
                         "extended_text_headers": segy.extended_text_headers,
+                        "inexact_samples": writer.inexact_samples,
                     }
                 },
             }

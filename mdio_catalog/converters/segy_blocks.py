@@ -9,7 +9,7 @@ decoding (numpy) and compression (Blosc/ZFP) release the GIL.
 from __future__ import annotations
 
 import itertools
-import sys
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -44,7 +44,24 @@ class BlockWriter:
 
     def __post_init__(self) -> None:
         self._disk_headers = trace_header_dtype(">" if self.segy.endian == "big" else "<")
-        self._native = sys.byteorder == "little"
+        native = self.segy.format_info.dtype
+        # float32 holds int8/16/24 and float32 exactly; wider integers and float64 are checked sample by sample.
+        self._check_exact = native == np.float64 or (native.kind in "iu" and native.itemsize >= 4 and
+                                                     self.segy.format_info.storage is not None)  # fmt: skip
+        self._lock = threading.Lock()
+        self.inexact_samples = 0
+
+    def _read(self, traces: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+        if not self._check_exact:
+            return self.segy.read_trace_indices(traces)
+        raw_headers, native = self.segy.read_trace_indices(traces, dtype=None)
+        samples = native.astype(np.float32)
+        with np.errstate(invalid="ignore", over="ignore"):  # values past the type's range come back wrong: inexact
+            inexact = int(np.count_nonzero(samples.astype(native.dtype) != native))
+        if inexact:
+            with self._lock:
+                self.inexact_samples += inexact
+        return raw_headers, samples
 
     def write(self, block: Block) -> SummaryStatistics:
         traces = self.trace_of_cell[block]
@@ -52,7 +69,7 @@ class BlockWriter:
         if not live.any():
             return SummaryStatistics()
         wanted = traces[live]
-        raw_headers, samples = self.segy.read_trace_indices(wanted)
+        raw_headers, samples = self._read(wanted)
         values = np.zeros((*traces.shape, self.segy.n_samples), dtype=self.data.dtype)
         values[live] = samples
         headers = np.zeros(traces.shape, dtype=TRACE_HEADER_DTYPE)

@@ -204,15 +204,36 @@ def _promote(staging: Location, target: Location) -> None:
             if old is not None:
                 remove(old)
             return
-        fs, dst = target.filesystem()
-        _, src = staging.filesystem()
-        fs.invalidate_cache()
-        if not fs.exists(src):
-            raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
-        if fs.exists(dst):
-            fs.rm(dst, recursive=True)
-        fs.mv(src, dst, recursive=True)
-        fs.invalidate_cache()
+        _promote_remote(staging, target)
+
+
+#: Root metadata files: copied last on object stores, so a target is only recognised once everything is there.
+_ROOT_MARKERS = (".zmetadata", ".zattrs", ".zgroup")
+
+
+def _promote_remote(staging: Location, target: Location) -> None:
+    """Object stores have no rename: copy every staged object server-side, root metadata last, then drop the
+    staging prefix. An interruption leaves a target without ``.zgroup`` (not a dataset) and the staging copy."""
+    fs, dst = target.filesystem()
+    _, src = staging.filesystem()
+    fs.invalidate_cache()
+    files = [path for path in fs.find(src) if not path.endswith("/")]
+    if not files:
+        raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
+    relative = [path[len(src) :].lstrip("/") for path in files]
+    body = [r for r in relative if r not in _ROOT_MARKERS]
+    markers = [r for r in _ROOT_MARKERS if r in relative]  # .zgroup last: the dataset appears when complete
+    if fs.exists(dst):
+        for marker in reversed(_ROOT_MARKERS):  # .zgroup first: the old dataset stops looking valid at once
+            if fs.exists(f"{dst}/{marker}"):
+                fs.rm_file(f"{dst}/{marker}")
+        fs.rm(dst, recursive=True)
+    if body:
+        fs.copy([f"{src}/{r}" for r in body], [f"{dst}/{r}" for r in body])
+    for marker in markers:
+        fs.copy(f"{src}/{marker}", f"{dst}/{marker}")
+    fs.rm(src, recursive=True)
+    fs.invalidate_cache()
 
 
 def open_root(location: Location, mode: str = "r", disk_cache: bool = False) -> zarr.Group:

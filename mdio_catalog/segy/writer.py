@@ -30,6 +30,8 @@ class SegyWriter:
         self.n_traces = int(n_traces)
         if not self.path.parent.is_dir():
             raise ExportError(f"Cannot write {self.path}: folder {self.path.parent} does not exist.")
+        if self.path.is_dir():
+            raise ExportError(f"Cannot write {self.path}: it is a folder; give a file name.")
         self.partial = self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}")
         try:
             self._fd = os.open(self.partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -52,8 +54,10 @@ class SegyWriter:
 
     def write_traces(self, first: int, records: npt.NDArray[np.uint8]) -> None:
         """Write consecutive trace records (``(n, trace_size)`` bytes) starting at trace number ``first``."""
-        if records.ndim != 2 or records.shape[1] != self.trace_size:
-            raise ExportError(f"Trace records must be (n, {self.trace_size}) bytes, got {records.shape}.")
+        if records.ndim != 2 or records.shape[1] != self.trace_size or records.dtype.itemsize != 1:
+            raise ExportError(
+                f"Trace records must be (n, {self.trace_size}) bytes, got {records.shape} of {records.dtype}."
+            )
         if first < 0 or first + records.shape[0] > self.n_traces:
             raise ExportError(f"Traces {first}..{first + records.shape[0]} fall outside 0..{self.n_traces}.")
         self._pwrite(np.ascontiguousarray(records).data, self.file_header_size + first * self.trace_size)
