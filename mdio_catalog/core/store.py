@@ -113,7 +113,12 @@ def open_store(location: Location, read_only: bool = True, disk_cache: bool = Fa
             from mdio_catalog.settings import get_settings
 
             cache_dir = get_settings().cache_dir / "simplecache"
-            options = {location.protocol: options, "simplecache": {"cache_storage": str(cache_dir)}}
+            # Nested per layer; the inner filesystem must be asynchronous (zarr awaits it on its own loop) or
+            # fsspec hands back a cached synchronous instance bound to another event loop.
+            options = {
+                location.protocol: {**options, "asynchronous": True},
+                "simplecache": {"cache_storage": str(cache_dir)},
+            }
             url = f"simplecache::{url}"
             # simplecache caches whole files and is read-only; writes go to the store itself.
             read_only = True
