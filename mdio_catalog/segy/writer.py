@@ -30,7 +30,7 @@ class SegyWriter:
         self.n_traces = int(n_traces)
         if not self.path.parent.is_dir():
             raise ExportError(f"Cannot write {self.path}: folder {self.path.parent} does not exist.")
-        if self.path.is_dir():
+        if os.path.isdir(self.path):  # (os.path does not raise on names the filesystem refuses)
             raise ExportError(f"Cannot write {self.path}: it is a folder; give a file name.")
         self.partial = self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}")
         try:
