@@ -42,7 +42,7 @@ class MDIOSettings(BaseSettings):
         1024, gt=0, description="Largest block rechunk_batch holds in memory to read the source only once."
     )
     lossless_clevel: int = Field(
-        2, ge=0, le=9, description="Blosc/zstd level of lossless data (the reference uses 5: slower, no smaller)."
+        1, ge=0, le=9, description="Blosc/zstd level of lossless data (the reference uses 5: slower, no smaller)."
     )
     lossless_blocksize: int = Field(
         2**20, ge=0, description="Blosc block size in bytes (0 = Blosc's choice; 1 MiB compresses better and faster)."

@@ -29,21 +29,22 @@ class SummaryStatistics:
 
     @classmethod
     def of(cls, values: npt.ArrayLike, nonzero_only: bool = True) -> SummaryStatistics:
-        """Statistics of one block, accumulated in float64.
+        """Statistics of one block, accumulated in float64 through a small reused buffer (no block-sized copy).
 
         Zeros add nothing to sums, so with ``nonzero_only`` they are left in place and only subtracted from the
-        count and from the squared deviations: no masked copy of the block is made.
+        count; the squared deviations come from the sums unless the mean is so large against the spread that
+        the subtraction would cancel, and then from a second pass around the mean.
         """
         flat = np.asarray(values).reshape(-1)
-        count = int(np.count_nonzero(flat)) if nonzero_only else int(flat.size)
+        zeros = int(np.count_nonzero(flat == 0)) if nonzero_only else 0  # (== 0 is faster than count_nonzero)
+        count = int(flat.size) - zeros
         if count == 0:
             return cls()
-        as64 = flat.astype(np.float64)
-        mean = float(as64.sum()) / count
-        total_squares = float(np.dot(as64, as64))
-        as64 -= mean
-        zeros = flat.size - count
-        deviations = float(np.dot(as64, as64)) - zeros * mean * mean
+        total, total_squares = _sums(flat)
+        mean = total / count
+        deviations = total_squares - count * mean * mean
+        if deviations < _CANCELLATION * total_squares:
+            deviations = _sums(flat, shift=mean)[1] - zeros * mean * mean
         low, high = flat.min(), flat.max()
         if zeros and (low == 0 or high == 0):
             nonzero = flat != 0
@@ -89,6 +90,27 @@ class SummaryStatistics:
             "min": self.minimum,
             "max": self.maximum,
         }
+
+
+#: Recompute squared deviations around the mean when they are below this fraction of the sum of squares.
+_CANCELLATION = 1e-3
+#: Elements converted to float64 at a time: big enough for numpy's speed, small enough to stay in cache.
+_STEP = 1 << 16
+
+
+def _sums(flat: npt.NDArray[Any], shift: float = 0.0) -> tuple[float, float]:
+    """Sum and sum of squares of ``flat - shift`` in float64, a cache-sized slice at a time."""
+    buffer = np.empty(min(_STEP, flat.size), dtype=np.float64)
+    total = 0.0
+    squares = 0.0
+    for start in range(0, flat.size, _STEP):
+        part = buffer[: min(_STEP, flat.size - start)]
+        np.copyto(part, flat[start : start + _STEP], casting="unsafe")
+        if shift:
+            part -= shift
+        total += float(part.sum())
+        squares += float(np.dot(part, part))
+    return total, squares
 
 
 def empty_stats() -> dict[str, float]:

@@ -30,7 +30,7 @@ def test_defaults_names_coords_live_mask_and_trace_count(tmp_path: Path) -> None
     assert reader.trace_count == 42  # the reference leaves 0 here
     zarray = json.loads((path / "data" / "chunked_012" / ".zarray").read_text())
     assert zarray["chunks"] == [4, 4, 8]
-    assert zarray["compressor"] == {"id": "blosc", "cname": "zstd", "clevel": 2, "shuffle": 1, "blocksize": 2**20}
+    assert zarray["compressor"] == {"id": "blosc", "cname": "zstd", "clevel": 1, "shuffle": 1, "blocksize": 2**20}
     assert zarray["dimension_separator"] == "/"
     assert zarray["zarr_format"] == 2
 

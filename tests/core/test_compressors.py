@@ -10,11 +10,11 @@ from numcodecs import Blosc
 from mdio_catalog.core.compressors import lossless_compressor, lossy_compressor, trace_compressor
 
 
-def test_lossless_default_is_blosc_zstd_2_shuffle_with_1mib_blocks():
+def test_lossless_default_is_blosc_zstd_1_shuffle_with_1mib_blocks():
     config = lossless_compressor().get_config()
     assert config["id"] == "blosc"
     assert config["cname"] == "zstd"
-    assert config["clevel"] == 2
+    assert config["clevel"] == 1
     assert config["shuffle"] == Blosc.SHUFFLE == 1
     assert config["blocksize"] == 2**20
 

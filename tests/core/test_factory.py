@@ -95,7 +95,7 @@ def test_data_array_metadata(dataset):
     assert (compressor["id"], compressor["cname"], compressor["clevel"], compressor["shuffle"]) == (
         "blosc",
         "zstd",
-        2,
+        1,
         Blosc.SHUFFLE,
     )
 
