@@ -130,6 +130,35 @@ class SpecError(MDIOError, ValueError):
     """An invalid spec (unknown key, wrong type, bad reference), with where it was found."""
 
 
+class SpecValidationError(SpecError):
+    """A spec that failed validation; ``issues`` lists every problem with its file, line and path in the spec."""
+
+    def __init__(self, *args: object, issues: Iterable[object] = ()) -> None:
+        super().__init__(*args)
+        self.issues = tuple(issues)
+
+
+class TemplateNotFoundError(SpecError, KeyError):
+    """A template name the registry does not know, or a template file that does not exist."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DatasetNotFoundError(SpecError, KeyError):
+    """A dataset name that the catalog does not define."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UndefinedVariableError(SpecError, KeyError):
+    """A ``${VAR}`` reference to an environment variable that is not set and has no ``:-default``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class CatalogError(MDIOError, RuntimeError):
     """The catalog cannot do what was asked (unknown dataset, failed build, ...)."""
 

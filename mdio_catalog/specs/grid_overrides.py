@@ -11,19 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
 
 from mdio_catalog.exceptions import GridOverrideError, did_you_mean
+from mdio_catalog.specs.base import StrictModel
 from mdio_catalog.specs.errors import format_validation_error
 
 #: Index names that an override needs; a tuple means "any of these spellings".
 SHOT_NAMES = ("shot_point", "shot")
 
 
-class GridOverrides(BaseModel):
+class GridOverrides(StrictModel):
     """The reference's grid-override keys, with their parameter rules enforced."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    schema_name = "grid-overrides"
 
     channel_wrap: StrictBool = Field(False, alias="ChannelWrap", description="Wrap sequential channels per cable.")
     channels_per_cable: StrictInt | None = Field(
