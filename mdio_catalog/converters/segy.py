@@ -25,6 +25,7 @@ from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _cre
 from mdio_catalog.core.geometry import TraceGeometry, build_geometry, check_density, check_unique_cells
 from mdio_catalog.core.headers import V0_BINARY_HEADER_KEYS
 from mdio_catalog.core.nodes import get_array, get_group
+from mdio_catalog.core.progress import progress
 from mdio_catalog.core.store import Location, refuse_existing, staged_write, storage_errors
 from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, ShapeError
 from mdio_catalog.segy.overrides import apply_grid_overrides
@@ -136,7 +137,7 @@ def segy_to_mdio(
                 UserWarning,
                 stacklevel=2,
             )
-        columns = segy.header_columns(fields)
+        columns = _scan_headers(segy, fields)
         for name in computed:
             columns[name] = np.zeros(segy.n_traces, dtype=np.int64)
         result = apply_grid_overrides(columns, names, overrides, chunksize)
@@ -150,6 +151,25 @@ def segy_to_mdio(
         chunks = _resolve_chunks(result.chunksize, geometry, overrides)
         with staged_write(target, overwrite) as staging:
             _write_dataset(segy, staging, geometry, chunks, lossless, compression_tolerance, settings.workers)
+
+
+#: Traces per step of the header scan: one progress tick, a few MiB of columns.
+_SCAN_STEP = 1 << 20
+
+
+def _scan_headers(segy: SegyFile, fields: Sequence[Any]) -> dict[str, npt.NDArray[Any]]:
+    """The index header words of every trace as columns, scanned in steps so long scans show progress."""
+    parts: list[dict[str, npt.NDArray[Any]]] = []
+    with progress(segy.n_traces, "Scanning headers", unit="trace") as bar:
+        for start in range(0, segy.n_traces, _SCAN_STEP):
+            stop = min(start + _SCAN_STEP, segy.n_traces)
+            parts.append(segy.header_columns(fields, start, stop))
+            bar.update(stop - start)
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:  # a file with no traces
+        return segy.header_columns(fields, 0, 0)
+    return {field.name: np.concatenate([part[field.name] for part in parts]) for field in fields}
 
 
 def _resolve_chunks(
