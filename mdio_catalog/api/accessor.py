@@ -304,6 +304,10 @@ class MDIOAccessor:
     def _metadata_group(self) -> zarr.Group:
         return get_group(self.root, layout.METADATA_GROUP)
 
+    def set_root_attributes(self, values: Mapping[str, Any]) -> None:
+        """Add or replace root attributes (JSON values) and re-consolidate the metadata (writers only)."""
+        self._set_root_attrs(values)
+
     def _set_root_attrs(self, values: Mapping[str, Any]) -> None:
         self._require_writable()
         with storage_errors(self._location):

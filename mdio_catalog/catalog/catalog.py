@@ -1,0 +1,198 @@
+"""The catalog: datasets declared in a YAML/JSON file, built into MDIO by name, with a lock file of provenance.
+
+``Catalog.from_file("catalog.yaml")`` validates the whole file (structure, templates, names) before anything else;
+``status()`` says what is fresh, stale (and why) or never built; ``build()`` rebuilds what is not fresh (or
+everything with ``force``), each dataset atomically; ``open(name)`` hands back an accessor.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
+from mdio_catalog.catalog.build import build_dataset
+from mdio_catalog.catalog.lockfile import lock_path_for, read_lock, write_lock
+from mdio_catalog.catalog.status import DatasetStatus, dataset_status
+from mdio_catalog.exceptions import CatalogError, DatasetNotFoundError, InvalidModeError, did_you_mean
+from mdio_catalog.specs.catalog import CatalogSpec
+from mdio_catalog.specs.provenance import LockFile, ProvenanceRecord
+from mdio_catalog.specs.registry import TemplateRegistry
+from mdio_catalog.specs.resolve import ResolvedDataset, catalog_registry, resolve_all
+
+
+@dataclass
+class BuildReport:
+    """What a build did (or, for a dry run, would do)."""
+
+    planned: list[DatasetStatus] = field(default_factory=list)
+    built: list[ProvenanceRecord] = field(default_factory=list)
+    skipped: list[DatasetStatus] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "planned": [s.to_data() for s in self.planned],
+            "built": [r.dataset for r in self.built],
+            "skipped": [s.name for s in self.skipped],
+        }
+
+
+class Catalog:
+    """A validated catalog and the place its lock file lives."""
+
+    def __init__(
+        self,
+        spec: CatalogSpec,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        registry: TemplateRegistry | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.path = Path(path).resolve() if path is not None else None
+        self.base = str(self.path.parent) if self.path is not None else spec.base_dir
+        self.env = env
+        self.registry = catalog_registry(spec, registry, self.base)
+        self._resolved = resolve_all(spec, self.registry, base=self.base)  # nothing is built from an invalid file
+
+    # --- construction -----------------------------------------------------------------------------------------
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        registry: TemplateRegistry | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Catalog:
+        """Load and validate a catalog file (errors name the file, line and path)."""
+        path = Path(path)
+        if not path.is_file():
+            from mdio_catalog.exceptions import MDIONotFoundError
+
+            raise MDIONotFoundError(f"No catalog file at {path}.")
+        return cls(CatalogSpec.from_file(path), path=path, registry=registry, env=env)
+
+    @classmethod
+    def from_model(
+        cls,
+        spec: CatalogSpec,
+        *,
+        base_dir: str | os.PathLike[str] | None = None,
+        registry: TemplateRegistry | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Catalog:
+        """A catalog built in Python; relative paths and the lock file are relative to ``base_dir``."""
+        path = Path(base_dir) / "catalog.yaml" if base_dir is not None else None
+        return cls(spec, path=path, registry=registry, env=env)
+
+    # --- queries ----------------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def lock_path(self) -> Path | None:
+        return lock_path_for(self.path) if self.path is not None else None
+
+    def lock(self) -> LockFile:
+        """The lock file (empty when nothing was built yet)."""
+        return read_lock(self.lock_path, self.name) if self.lock_path is not None else LockFile.empty(self.name)
+
+    def list(self) -> builtins.list[str]:
+        """Dataset names, in file order."""
+        return list(self.spec.datasets)
+
+    def get(self, name: str) -> ResolvedDataset:
+        """The resolved spec of ``name`` (template and defaults merged)."""
+        if name not in self._resolved:
+            raise DatasetNotFoundError(
+                f"No dataset {name!r} in catalog {self.name!r}{did_you_mean(name, self._resolved)}; "
+                f"datasets: {self.list()}."
+            )
+        return self._resolved[name]
+
+    def output_url(self, name: str) -> str:
+        self.get(name)
+        return self.spec.output_url(name, self.base)
+
+    def _locations(self, name: str) -> dict[str, Any]:
+        return {
+            "source_url": self.spec.source_url(name, self.base),
+            "source_options": self.spec.source_storage_options(name, self.env),
+            "output_url": self.spec.output_url(name, self.base),
+            "output_options": self.spec.root_storage_options(self.env),
+        }
+
+    def status(self, names: Iterable[str] | None = None) -> builtins.list[DatasetStatus]:
+        """Fresh / stale (with reasons) / never built, for each dataset (default: all)."""
+        lock = self.lock()
+        chosen = self._names(names)
+        return [dataset_status(self.get(n), lock.get(n), **self._locations(n)) for n in chosen]
+
+    def _names(self, names: Iterable[str] | None) -> builtins.list[str]:
+        chosen = self.list() if names is None else list(names)
+        for name in chosen:
+            self.get(name)
+        return chosen
+
+    # --- building ---------------------------------------------------------------------------------------------
+    def build(
+        self,
+        names: Iterable[str] | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        on_start: Callable[[DatasetStatus], None] | None = None,
+    ) -> BuildReport:
+        """Build what is not fresh (everything with ``force``); ``dry_run`` only reports the plan.
+
+        Each dataset is written beside its target and replaces it only when complete; the lock file is updated
+        after every successful dataset, so an interruption keeps what was finished.
+        """
+        chosen = self._names(names)
+        self.spec.check_environment(chosen, self.env)
+        report = BuildReport(dry_run=dry_run)
+        for status in self.status(chosen):
+            if status.needs_build:
+                report.planned.append(status)
+            elif force:
+                report.planned.append(DatasetStatus(status.name, "stale", ["forced"], status.output, status.record))
+            else:
+                report.skipped.append(status)
+        if dry_run:
+            return report
+        for status in report.planned:
+            if on_start is not None:
+                on_start(status)
+            record = build_dataset(self.get(status.name), **self._locations(status.name))
+            report.built.append(record)
+            if self.lock_path is not None:
+                write_lock(self.lock_path, self.lock().with_entry(record))
+        return report
+
+    # --- opening ----------------------------------------------------------------------------------------------
+    def open(self, name: str, mode: str = "r", **accessor_options: Any) -> MDIOReader | MDIOWriter:
+        """An accessor on dataset ``name`` (``mode`` 'r' for MDIOReader, 'r+' or 'w' for MDIOWriter)."""
+        url = self.output_url(name)
+        options = {"storage_options": self.spec.root_storage_options(self.env), **accessor_options}
+        record = self.lock().get(name)
+        if "access_pattern" not in options and record is not None and record.shape:
+            options["access_pattern"] = "".join(str(i) for i in range(len(record.shape)))
+        if mode == "r":
+            return MDIOReader(url, **options)
+        if mode in ("r+", "w"):
+            return MDIOWriter(url, **options)
+        raise InvalidModeError(f"Invalid mode {mode!r}; use 'r', 'r+' or 'w'.")
+
+    def record(self, name: str) -> ProvenanceRecord:
+        """The provenance of the last build of ``name``."""
+        self.get(name)
+        record = self.lock().get(name)
+        if record is None:
+            raise CatalogError(f"Dataset {name!r} was never built; run build first.")
+        return record
