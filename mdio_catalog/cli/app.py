@@ -1,30 +1,29 @@
 """The ``mdio-catalog`` command line: a thin typer layer over the library.
 
 Heavy imports (zarr, numpy, dask) happen inside the commands so that ``--help`` stays instant. Errors from our
-exception tree become one readable line and a non-zero exit code; ``--debug`` shows the traceback.
+exception tree become readable lines and exit code 2; ``status`` exits 1 when something is stale; ``--debug``
+shows tracebacks. Settings come from ``MDIO_CATALOG_*`` environment variables.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(
-    name="mdio-catalog",
-    help="Seismic SEG-Y <-> MDIO conversion and a declarative dataset catalog.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
-StorageOptions = Annotated[
-    str | None, typer.Option("--storage-options", help="fsspec storage options as a JSON object.")
-]
+from mdio_catalog.cli import catalog_cmds, data_cmds
+from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
+
+app = typer.Typer(
+    name="mdio-catalog",
+    help="Seismic SEG-Y <-> MDIO conversion and a declarative, versioned catalog of datasets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
 _state: dict[str, bool] = {"debug": False}
 
 
@@ -35,18 +34,6 @@ def _root(
     _state["debug"] = debug
 
 
-def _parse_storage_options(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"--storage-options is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise typer.BadParameter("--storage-options must be a JSON object.")
-    return value
-
-
 @app.command()
 def version() -> None:
     """Print the package version."""
@@ -55,62 +42,48 @@ def version() -> None:
     typer.echo(__version__)
 
 
-@app.command()
-def info(
-    path: Annotated[str, typer.Argument(help="MDIO dataset path or URL.")],
-    access_pattern: Annotated[str, typer.Option("--access-pattern", "-a")] = "012",
-    storage_options: StorageOptions = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Summarise an MDIO dataset: dimensions, chunks, trace count and statistics."""
-    from mdio_catalog.api.accessor import MDIOReader
+app.command("validate")(catalog_cmds.validate)
+app.command("list")(catalog_cmds.list_datasets)
+app.command("show")(catalog_cmds.show)
+app.command("status")(catalog_cmds.status)
+app.command("build")(catalog_cmds.build)
+app.command("schema")(catalog_cmds.schema)
+app.add_typer(catalog_cmds.templates_app, name="templates")
+app.command("info")(data_cmds.info)
+app.command("open", help="Same as info: summarise a dataset given by name or path.")(data_cmds.info)
+app.command("export")(data_cmds.export)
+app.command("copy")(data_cmds.copy)
+app.command("rechunk")(data_cmds.rechunk)
+app.command("plot")(data_cmds.plot)
+app.add_typer(segy_app, name="segy")
 
-    options = _parse_storage_options(storage_options)
-    reader = MDIOReader(path, access_pattern=access_pattern, storage_options=options)
-    summary: dict[str, Any] = {
-        "path": path,
-        "access_pattern": access_pattern,
-        "access_patterns": reader.access_patterns,
-        "shape": list(reader.shape),
-        "chunks": list(reader.chunks),
-        "dtype": str(reader.dtype),
-        "trace_count": reader.trace_count,
-        "dimensions": [
-            {"name": d.name, "size": d.size, "min": d.min().item(), "max": d.max().item()} for d in reader.grid.dims
-        ],
-        "stats": reader.stats,
-    }
-    if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+
+def _report(exc: BaseException) -> None:
+    issues = getattr(exc, "issues", ())
+    if issues:
+        for issue in issues:
+            typer.echo(f"error: {issue}", err=True)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{path} ({access_pattern})")
-    for column in ("dimension", "size", "min", "max"):
-        table.add_column(column, justify="right" if column != "dimension" else "left")
-    for dim in summary["dimensions"]:
-        table.add_row(dim["name"], str(dim["size"]), str(dim["min"]), str(dim["max"]))
-    console = Console()
-    console.print(table)
-    console.print(f"chunks {tuple(reader.chunks)}  dtype {reader.dtype}  live traces {reader.trace_count}")
-    console.print("stats  " + "  ".join(f"{k}={v:.6g}" for k, v in reader.stats.items() if v is not None))
+    typer.echo(f"error: {exc}", err=True)
 
 
 def main() -> None:
-    """Console-script entry point: run the app, turning our errors into one line and an exit code."""
+    """Console-script entry point: run the app, turning our errors into readable lines and an exit code."""
     from mdio_catalog.exceptions import MDIOError
 
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting: pass it on.
+        result = app(standalone_mode=False)
+        if isinstance(result, int) and result:
+            sys.exit(result)
     except MDIOError as exc:
         if _state["debug"]:
             raise
-        typer.echo(f"Error: {exc}", err=True)
+        _report(exc)
         sys.exit(EXIT_INVALID_INPUT)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("Aborted.", err=True)
         sys.exit(130)
     except Exception as exc:
@@ -119,7 +92,10 @@ def main() -> None:
         if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
             show()
             sys.exit(EXIT_INVALID_INPUT)
-        raise
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,248 @@
+"""Catalog commands: validate, list, show, status, build, templates, schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mdio_catalog.cli.common import (
+    CatalogOption,
+    JsonOption,
+    QuietOption,
+    emit_json,
+    find_catalog,
+    human_size,
+    load_catalog,
+    print_table,
+    set_quiet,
+    set_workers,
+)
+
+EXIT_STALE = 1
+
+
+def _dataset_size(url: str) -> int | None:
+    from mdio_catalog.core.store import Location
+
+    location = Location.of(url)
+    try:
+        fs, path = location.filesystem()
+        if not fs.exists(path):
+            return None
+        return int(fs.du(path))
+    except Exception:  # a size is informative only; an unreachable store shows "-"
+        return None
+
+
+def validate(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
+    """Validate the catalog file: structure, templates, names (exit 2 with file:line messages on errors)."""
+    cat = load_catalog(catalog)
+    if as_json:
+        emit_json({"catalog": str(cat.path), "name": cat.name, "valid": True, "datasets": cat.list()})
+        return
+    typer.echo(f"{cat.path}: valid catalog {cat.name!r} with {len(cat.list())} datasets.")
+
+
+def list_datasets(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
+    """List the datasets: name, template, source, status, shape, size."""
+    cat = load_catalog(catalog)
+    rows: list[dict[str, Any]] = []
+    for status in cat.status():
+        resolved = cat.get(status.name)
+        source = resolved.source.url or "(empty)"
+        shape = status.record.shape if status.record is not None else None
+        rows.append(
+            {
+                "name": status.name,
+                "template": resolved.template,
+                "kind": resolved.kind,
+                "source": str(source),
+                "status": status.state,
+                "shape": shape,
+                "size_bytes": _dataset_size(status.output) if status.record is not None else None,
+            }
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    print_table(
+        f"{cat.name} ({cat.path})",
+        ["name", "template", "source", "status", "shape", "size"],
+        (
+            [r["name"], r["template"] or f"({r['kind']})", r["source"], r["status"],
+             "x".join(map(str, r["shape"])) if r["shape"] else "-", human_size(r["size_bytes"])]
+            for r in rows
+        ),
+    )  # fmt: skip
+
+
+def show(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a dataset: resolved spec, provenance and statistics."""
+    cat = load_catalog(catalog)
+    resolved = cat.get(name)
+    record = cat.lock().get(name)
+    data: dict[str, Any] = {
+        "name": name,
+        "output": cat.output_url(name),
+        "spec": resolved.redacted_data(),
+        "provenance": record.to_data(exclude_defaults=False) if record is not None else None,
+    }
+    if as_json:
+        emit_json(data)
+        return
+    import yaml
+
+    typer.echo(f"# {name} -> {data['output']}")
+    typer.echo(yaml.safe_dump({"spec": data["spec"]}, sort_keys=False, width=120).rstrip())
+    if record is None:
+        typer.echo("provenance: never built")
+        return
+    summary = {
+        "built": f"{record.started.isoformat()} .. {record.finished.isoformat()} ({record.duration_seconds:.1f} s)",
+        "spec_hash": record.spec_hash,
+        "source": {k: v for k, v in record.source.to_data().items() if v is not None},
+        "dimensions": dict(zip(record.dimensions, record.shape, strict=False)),
+        "trace_count": record.trace_count,
+        "statistics": record.statistics.to_data() if record.statistics else None,
+        "access_patterns": record.access_patterns,
+        "software": record.software,
+    }
+    typer.echo(yaml.safe_dump({"provenance": summary}, sort_keys=False, width=120).rstrip())
+
+
+def status(
+    names: Annotated[list[str] | None, typer.Argument(help="Datasets (default: all).", show_default=False)] = None,
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code says it all.")] = False,
+) -> None:
+    """Fresh, stale (and why) or never built, per dataset. Exit 1 when anything is not fresh."""
+    cat = load_catalog(catalog)
+    statuses = cat.status(names or None)
+    stale = [s for s in statuses if s.needs_build]
+    if as_json:
+        emit_json({"catalog": cat.name, "fresh": not stale, "datasets": [s.to_data() for s in statuses]})
+    elif not quiet:
+        print_table(
+            f"{cat.name}: {len(statuses) - len(stale)} fresh, {len(stale)} to build",
+            ["name", "status", "why"],
+            ([s.name, s.state, "; ".join(s.reasons)] for s in statuses),
+        )
+    if stale:
+        raise typer.Exit(EXIT_STALE)
+
+
+def build(
+    names: Annotated[list[str] | None, typer.Argument(help="Datasets (default: all).", show_default=False)] = None,
+    catalog: CatalogOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even fresh datasets.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, build nothing.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", help="Parallel workers (default: all cores).")] = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Build what is stale or never built (everything with --force); each dataset replaces its old version only
+    when complete."""
+    set_quiet(quiet or as_json)
+    set_workers(workers)
+    cat = load_catalog(catalog)
+
+    def started(status: Any) -> None:
+        if not quiet and not as_json:
+            typer.echo(f"building {status.name}: {'; '.join(status.reasons)}", err=True)
+
+    report = cat.build(names or None, force=force, dry_run=dry_run, on_start=started)
+    if as_json:
+        emit_json(report.to_data())
+        return
+    if dry_run:
+        print_table(
+            "plan (dry run)", ["name", "action", "why"],
+            [*([s.name, "build", "; ".join(s.reasons)] for s in report.planned),
+             *([s.name, "skip", "fresh"] for s in report.skipped)],
+        )  # fmt: skip
+        return
+    if quiet:
+        return
+    print_table(
+        f"built {len(report.built)}, fresh {len(report.skipped)}",
+        ["name", "shape", "traces", "seconds", "output"],
+        (
+            [r.dataset, "x".join(map(str, r.shape)), r.trace_count, f"{r.duration_seconds:.1f}", r.output]
+            for r in report.built
+        ),
+    )
+
+
+# --- templates and schemas ----------------------------------------------------------------------------------------
+templates_app = typer.Typer(help="The ready dataset templates.", no_args_is_help=True)
+
+
+@templates_app.command("list")
+def templates_list(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
+    """List templates (built-in, plus the catalog's own when a catalog is found)."""
+    registry = _registry(catalog)
+    rows = []
+    for name in registry.names():
+        template = registry.get(name)
+        rows.append({"name": name, "domain": template.domain, "dimensions": list(template.dimension_names),
+                     "description": template.description.split(". ")[0]})  # fmt: skip
+    if as_json:
+        emit_json(rows)
+        return
+    print_table("templates", ["name", "domain", "dimensions", "description"],
+                ([r["name"], r["domain"], ", ".join(r["dimensions"]), r["description"]] for r in rows))  # fmt: skip
+
+
+@templates_app.command("show")
+def templates_show(
+    name: Annotated[str, typer.Argument(help="Template name or path.")],
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one template as YAML (or JSON)."""
+    template = _registry(catalog).get(name)
+    if as_json:
+        emit_json(template.to_data(exclude_defaults=False))
+        return
+    typer.echo(template.to_yaml().rstrip())
+
+
+def _registry(catalog: Path | None) -> Any:
+    from mdio_catalog.exceptions import MDIONotFoundError
+    from mdio_catalog.specs.registry import TemplateRegistry
+
+    try:
+        return load_catalog(catalog).registry
+    except MDIONotFoundError:
+        if catalog is not None:
+            raise
+        return TemplateRegistry.default()
+
+
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON Schema files into this folder.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The JSON Schema of every spec kind (for editors: # yaml-language-server: $schema=...)."""
+    from mdio_catalog.specs.schema import render_all
+
+    files = render_all()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
+    if as_json:
+        emit_json({"written_to": str(out) if out else None, "files": sorted(files)})
+        return
+    for name in sorted(files):
+        typer.echo(str(out / name) if out else name)
+
+
+__all__ = ["build", "find_catalog", "list_datasets", "schema", "show", "status", "templates_app", "validate"]

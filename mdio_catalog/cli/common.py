@@ -1,0 +1,158 @@
+"""Shared pieces of the command line: option types, catalog discovery, output in tables or JSON.
+
+Only light imports here (typer, json, os): heavy libraries are imported inside the commands so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from mdio_catalog.api.accessor import MDIOAccessor
+    from mdio_catalog.catalog import Catalog
+
+CATALOG_ENV = "MDIO_CATALOG_CATALOG"
+DEFAULT_CATALOG = "catalog.yaml"
+
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog", "-c", help=f"Catalog file (default: ${CATALOG_ENV}, else ./{DEFAULT_CATALOG}).", show_default=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the essentials.")]
+StorageOptionsOption = Annotated[
+    str | None, typer.Option("--storage-options", help="fsspec storage options as a JSON object.", show_default=False)
+]
+AccessPatternOption = Annotated[
+    str | None, typer.Option("--access-pattern", "-a", help="Access pattern to open (default: the dataset's own).")
+]
+
+
+def find_catalog(explicit: Path | None) -> Path:
+    """``-c PATH``, else ``$MDIO_CATALOG_CATALOG``, else ``./catalog.yaml``."""
+    from mdio_catalog.exceptions import MDIONotFoundError
+
+    path = explicit or (Path(os.environ[CATALOG_ENV]) if os.environ.get(CATALOG_ENV) else Path(DEFAULT_CATALOG))
+    if not path.is_file():
+        how = "given with -c" if explicit else (f"from ${CATALOG_ENV}" if os.environ.get(CATALOG_ENV) else "default")
+        raise MDIONotFoundError(f"No catalog file at {path} ({how}); pass -c PATH or set {CATALOG_ENV}.")
+    return path
+
+
+def load_catalog(explicit: Path | None) -> Catalog:
+    from mdio_catalog.catalog import Catalog
+
+    return Catalog.from_file(find_catalog(explicit))
+
+
+def parse_storage_options(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"--storage-options is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise typer.BadParameter("--storage-options must be a JSON object.")
+    return value
+
+
+def looks_like_path(target: str) -> bool:
+    """A URL, or something that exists on disk, or ends like a dataset: a path rather than a dataset name."""
+    return "://" in target or target.endswith((".mdio", ".zarr", "/")) or os.path.sep in target or Path(target).exists()
+
+
+def open_target(
+    target: str,
+    catalog: Path | None,
+    *,
+    access_pattern: str | None = None,
+    storage_options: dict[str, Any] | None = None,
+    mode: str = "r",
+    **options: Any,
+) -> tuple[MDIOAccessor, str]:
+    """Open a dataset given as a path/URL or as a name in the catalog; return the accessor and a display name."""
+    from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
+
+    if looks_like_path(target):
+        pattern = access_pattern or _default_pattern(target, storage_options)
+        cls = MDIOReader if mode == "r" else MDIOWriter
+        return cls(target, access_pattern=pattern, storage_options=storage_options, **options), target
+    cat = load_catalog(catalog)
+    if access_pattern is not None:
+        options["access_pattern"] = access_pattern
+    return cat.open(target, mode=mode, **options), target
+
+
+def _default_pattern(target: str, storage_options: dict[str, Any] | None) -> str:
+    from mdio_catalog.core import layout
+    from mdio_catalog.core.store import Location, open_root
+
+    root = open_root(Location.of(target, storage_options))
+    return layout.default_access_pattern(len(root.attrs.get(layout.ATTR_DIMENSION, [])))  # type: ignore[arg-type]
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    Console().print(table)
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def set_quiet(quiet: bool) -> None:
+    """Progress bars off for this process (settings are read from the environment)."""
+    if quiet:
+        os.environ["MDIO_CATALOG_PROGRESS"] = "false"
+        from mdio_catalog.settings import get_settings
+
+        get_settings.cache_clear()
+
+
+def set_workers(workers: int | None) -> None:
+    if workers is not None:
+        if workers < 1:
+            raise typer.BadParameter("--workers must be at least 1.")
+        os.environ["MDIO_CATALOG_WORKERS"] = str(workers)
+        from mdio_catalog.settings import get_settings
+
+        get_settings.cache_clear()
