@@ -8,23 +8,51 @@ shows tracebacks. Settings come from ``MDIO_CATALOG_*`` environment variables.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from mdio_catalog.cli import catalog_cmds, data_cmds
 from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
+_state: dict[str, bool] = {"debug": False}
+
+
+def _report(exc: BaseException) -> None:
+    issues = getattr(exc, "issues", ())
+    if issues:
+        for issue in issues:
+            typer.echo(f"error: {issue}", err=True)
+        return
+    typer.echo(f"error: {exc}", err=True)
+
+
+class _FriendlyErrors(TyperGroup):
+    """Turns errors of our tree into readable lines and exit code 2 (a traceback only with --debug), for the
+    console script and for typer's test runner alike."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from mdio_catalog.exceptions import MDIOError
+
+        try:
+            return super().invoke(ctx)
+        except MDIOError as exc:
+            if _state["debug"]:
+                raise
+            _report(exc)
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
+
 
 app = typer.Typer(
+    cls=_FriendlyErrors,
     name="mdio-catalog",
     help="Seismic SEG-Y <-> MDIO conversion and a declarative, versioned catalog of datasets.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-_state: dict[str, bool] = {"debug": False}
 
 
 @app.callback()
@@ -56,15 +84,6 @@ app.command("copy")(data_cmds.copy)
 app.command("rechunk")(data_cmds.rechunk)
 app.command("plot")(data_cmds.plot)
 app.add_typer(segy_app, name="segy")
-
-
-def _report(exc: BaseException) -> None:
-    issues = getattr(exc, "issues", ())
-    if issues:
-        for issue in issues:
-            typer.echo(f"error: {issue}", err=True)
-        return
-    typer.echo(f"error: {exc}", err=True)
 
 
 def main() -> None:
