@@ -169,7 +169,13 @@ def plot(
     inline: Annotated[float | None, typer.Option("--inline", help="Inline coordinate to show.")] = None,
     crossline: Annotated[float | None, typer.Option("--crossline", help="Crossline coordinate to show.")] = None,
     sample: Annotated[float | None, typer.Option("--sample", help="Time/depth of a horizontal slice.")] = None,
+    dim: Annotated[
+        str | None, typer.Option("--dim", help="Slice of any dimension: NAME=COORDINATE (e.g. shot_point=1002).")
+    ] = None,
     live_mask: Annotated[bool, typer.Option("--live-mask", help="Map of live traces.")] = False,
+    across: Annotated[
+        str | None, typer.Option("--across", help="Dimension along the horizontal axis (e.g. channel, offset).")
+    ] = None,
     at: Annotated[
         list[str] | None, typer.Option("--at", help="Fix another dimension: NAME=COORDINATE (repeatable).")
     ] = None,
@@ -181,42 +187,33 @@ def plot(
     as_json: JsonOption = False,
 ) -> None:
     """Write a PNG of an inline, crossline or sample slice, or of the live mask."""
-    from mdio_catalog.qc.plots import plot_live_mask, plot_slice
+    from mdio_catalog.qc.plots import parse_selection, plot_live_mask, plot_slice
 
-    chosen = [(k, v) for k, v in (("inline", inline), ("crossline", crossline), ("sample", sample)) if v is not None]
+    chosen: list[tuple[str, Any]] = [
+        (k, v) for k, v in (("inline", inline), ("crossline", crossline), ("sample", sample)) if v is not None
+    ]
+    if dim is not None:
+        chosen += list(parse_selection([dim]).items())
     if len(chosen) + int(live_mask) != 1:
-        raise typer.BadParameter("choose exactly one of --inline, --crossline, --sample, --live-mask.")
-    fixed = _fixed(at)
+        raise typer.BadParameter("choose exactly one of --inline, --crossline, --sample, --dim, --live-mask.")
+    fixed = parse_selection(at) if at else None
     reader, label = open_target(
         target, catalog, access_pattern=access_pattern, storage_options=parse_storage_options(storage_options)
     )
     if live_mask:
-        info = plot_live_mask(reader, fixed=fixed, output=output, title=f"{label}: live traces")
+        info = plot_live_mask(reader, fixed=fixed, across=across, output=output)
     else:
         dimension, coordinate = chosen[0]
         name = reader.grid.dim_names[-1] if dimension == "sample" else dimension
-        value = int(coordinate) if float(coordinate).is_integer() else coordinate
+        value = int(coordinate) if isinstance(coordinate, float) and coordinate.is_integer() else coordinate
         info = plot_slice(
-            reader, dimension=name, coordinate=value, fixed=fixed, clip_percentile=clip, cmap=cmap,
-            title=f"{label}: {dimension} {value:g}", output=output,
+            reader, dimension=name, coordinate=value, fixed=fixed, across=across, clip_percentile=clip, cmap=cmap,
+            output=output,
         )  # fmt: skip
     if as_json:
         emit_json({"dataset": label, "output": str(output), **_plain(info)})
     else:
         typer.echo(f"Wrote {output}.")
-
-
-def _fixed(at: list[str] | None) -> dict[str, Any] | None:
-    if not at:
-        return None
-    fixed: dict[str, Any] = {}
-    for item in at:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise typer.BadParameter(f"--at takes NAME=COORDINATE, got {item!r}.")
-        number = float(value)
-        fixed[name] = int(number) if number.is_integer() else number
-    return fixed
 
 
 def _plain(info: Any) -> dict[str, Any]:

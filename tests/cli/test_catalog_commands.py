@@ -221,3 +221,30 @@ def test_console_script_in_a_real_subprocess(example_catalog: Path) -> None:
     helped = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=False)
     assert helped.returncode == 0
     assert "build" in helped.stdout
+
+
+def test_plot_writes_pngs(example_catalog: Path, tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    c = str(example_catalog)
+    run("build", "-c", c, "stack", "gathers", "--quiet")
+    for args in (
+        ["stack", "--inline", "120"],
+        ["stack", "--crossline", "310"],
+        ["stack", "--sample", "400"],
+        ["stack", "--live-mask"],
+        ["gathers", "--dim", "inline=4", "--across", "offset", "--at", "crossline=5", "--cmap", "gray"],
+    ):
+        out = tmp_path / f"{'_'.join(a.strip('-') for a in args)}.png"
+        info = json.loads(run("plot", *args, "-c", c, "-o", str(out), "--json"))
+        image = imread(out)
+        assert image.shape[:2] == (info["height_px"], info["width_px"])
+        assert image[..., :3].std() > 0.05  # not a blank picture
+    section = imread(tmp_path / "stack_inline_120.png")[..., :3]
+    reds = (section[..., 0] > 0.6) & (section[..., 2] < 0.3)
+    blues = (section[..., 2] > 0.6) & (section[..., 0] < 0.3)
+    assert reds.sum() > 500
+    assert blues.sum() > 500  # a signed signal shows both colours of the seismic map
+    assert "choose exactly one" in run("plot", "stack", "-c", c, "-o", str(tmp_path / "x.png"), code=2)
+    assert "not found" in run("plot", "stack", "--inline", "99", "-c", c, "-o", str(tmp_path / "y.png"), code=2)
+    assert not (tmp_path / "y.png").exists()
