@@ -18,7 +18,13 @@ from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
 from mdio_catalog.catalog.build import build_dataset
 from mdio_catalog.catalog.lockfile import lock_path_for, read_lock, write_lock
 from mdio_catalog.catalog.status import DatasetStatus, dataset_status
-from mdio_catalog.exceptions import CatalogError, DatasetNotFoundError, InvalidModeError, did_you_mean
+from mdio_catalog.exceptions import (
+    CatalogError,
+    DatasetNotFoundError,
+    InvalidModeError,
+    MDIONotFoundError,
+    did_you_mean,
+)
 from mdio_catalog.specs.catalog import CatalogSpec
 from mdio_catalog.specs.provenance import LockFile, ProvenanceRecord
 from mdio_catalog.specs.registry import TemplateRegistry
@@ -73,8 +79,6 @@ class Catalog:
         """Load and validate a catalog file (errors name the file, line and path)."""
         path = Path(path)
         if not path.is_file():
-            from mdio_catalog.exceptions import MDIONotFoundError
-
             raise MDIONotFoundError(f"No catalog file at {path}.")
         return cls(CatalogSpec.from_file(path), path=path, registry=registry, env=env)
 
@@ -166,6 +170,7 @@ class Catalog:
                 report.skipped.append(status)
         if dry_run:
             return report
+        self._check_sources([s.name for s in report.planned])
         for status in report.planned:
             if on_start is not None:
                 on_start(status)
@@ -174,6 +179,26 @@ class Catalog:
             if self.lock_path is not None:
                 write_lock(self.lock_path, self.lock().with_entry(record))
         return report
+
+    def _check_sources(self, names: builtins.list[str]) -> None:
+        """Every planned source must exist before anything is built; missing ones are reported with their place
+        in the catalog file, all at once."""
+        from mdio_catalog.core.store import Location, storage_errors
+
+        problems = []
+        for name in names:
+            url = self.spec.source_url(name, self.base)
+            if url is None:
+                continue
+            location = Location.of(url, self.spec.source_storage_options(name, self.env))
+            fs, path = location.filesystem()
+            with storage_errors(location):
+                if fs.exists(path):
+                    continue
+            key = self.get(name).kind
+            problems.append(str(self.spec.issue(("datasets", name, "source", key), f"source {url} does not exist")))
+        if problems:
+            raise MDIONotFoundError("; ".join(problems) + " (nothing was built)")
 
     # --- opening ----------------------------------------------------------------------------------------------
     def open(self, name: str, mode: str = "r", **accessor_options: Any) -> MDIOReader | MDIOWriter:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from mdio_catalog.api.accessor import MDIOReader
 from mdio_catalog.catalog.build import stored_provenance
 from mdio_catalog.catalog.identity import identity_changes, source_identity
+from mdio_catalog.core import layout
 from mdio_catalog.core.store import Location, is_mdio
 from mdio_catalog.exceptions import MDIOError
 from mdio_catalog.specs.provenance import ProvenanceRecord
@@ -77,7 +78,10 @@ def _output_problems(record: ProvenanceRecord, output_url: str, output_options: 
         return ["output was replaced (it carries no build provenance)"]
     if stored.get("spec_hash") != record.spec_hash or stored.get("started") != record.to_data()["started"]:
         return ["output was replaced by another build"]
-    missing = sorted(set(record.access_patterns) - set(reader.access_patterns))
+    # The consolidated metadata may still list arrays that were deleted: look for each pattern's own metadata.
+    fs, root = location.filesystem()
+    present = [p for p in record.access_patterns if fs.exists(f"{root}/{layout.data_array_path(p)}/.zarray")]
+    missing = sorted(set(record.access_patterns) - set(present))
     if missing:
         return [f"output modified: access patterns {missing} missing"]
     if reader.shape != tuple(record.shape) or reader.trace_count != record.trace_count:
