@@ -655,6 +655,14 @@ def propose_geometry(summary: HeaderSummary, columns: HeaderSample | None = None
     accepted = [r for r in results if r.accepted]
     if not accepted:  # cannot happen: the unstructured fallback always works
         raise SegyError(f"{summary.url}: no index gives a usable grid")
+    if _weak(accepted[0]):  # no standard word gives a clean grid: try every other pair of standard words
+        covered = {tuple((w.byte, w.type) for w in r.index) for r in results}
+        generic = [
+            evaluate_candidate(sample, p.kind, p.index, n_traces=n_traces, prior=p.prior)
+            for p in _generic_plans(sample, covered, n_traces)
+        ]
+        results = _rank([*results, *generic])
+        accepted = [r for r in results if r.accepted]
     best = accepted[0]
     reasons = _reasons(summary, sample, best, results, prestack_reason, hints)
     reasons += [domain_reason, *extra]
@@ -673,7 +681,7 @@ def propose_geometry(summary: HeaderSummary, columns: HeaderSample | None = None
         fill=best.fill,
         confidence=_confidence(best, accepted, sample),
         reasons=tuple(reasons),
-        alternatives=tuple(r for r in results if r is not best),
+        alternatives=tuple(_explained(r, best, prestack) for r in results if r is not best),
         dimensions=best.facts,
         **common,
     )
@@ -764,8 +772,8 @@ def _plans(sample: HeaderSample, prestack: bool, hints: Mapping[str, int]) -> li
         for il_type, il_pen in _word_options(sample, il_byte):
             for xl_type, xl_pen in _word_options(sample, xl_byte):
                 pair_prior = prior + il_pen + xl_pen - bonus
-                line_pairs.append((IndexWord("inline", il_byte, il_type), IndexWord("crossline", xl_byte, xl_type),
-                                   pair_prior))  # fmt: skip
+                il = IndexWord("inline", il_byte, il_type)
+                line_pairs.append((il, IndexWord("crossline", xl_byte, xl_type), pair_prior))
     lines_constant = frozenset({"inline", "crossline"})
     for il, xl, prior in line_pairs:
         plans.append(_Plan(GeometryKind.POST_STACK_3D, (il, xl), {}, prior + post_penalty, lines_constant))
@@ -802,6 +810,53 @@ def _plans(sample: HeaderSample, prestack: bool, hints: Mapping[str, int]) -> li
                 )
     for seq_byte, seq_prior in _SEQUENCE_WORDS:
         plans.append(_Plan(GeometryKind.UNSTRUCTURED, (IndexWord("trace_sequence", seq_byte),), {}, seq_prior))
+    return plans
+
+
+#: Standard words never tried as generic index words: samples per trace and sample interval.
+_NOT_KEYS: Final = frozenset({115, 117})
+#: At most this many distinct varying words take part in the generic pair search.
+_GENERIC_WORDS: Final = 24
+#: Prior of generic pairs: below every standard convention, above unstructured.
+_GENERIC_PRIOR: Final = 6.0
+
+
+def _weak(best: Candidate) -> bool:
+    """No standard index gives a clean grid: the best is a trace sequence or needs a 'trace' axis."""
+    return best.kind is GeometryKind.UNSTRUCTURED or GridOverrides.parse(best.grid_overrides).adds_trace_dimension
+
+
+def _generic_plans(sample: HeaderSample, covered: set[tuple[tuple[int, str], ...]], n_traces: int) -> list[_Plan]:
+    """Post-stack pairs of any two varying standard words (identical columns once) that could give a unique,
+    not too sparse grid, the word the file is grouped by first."""
+    words: list[tuple[IndexWord, np.ndarray, float]] = []
+    seen: list[np.ndarray] = []
+    for _, kind, byte in TRACE_HEADER_FIELDS:
+        if kind not in ("int16", "int32") or byte in _NOT_KEYS:
+            continue
+        col = sample.column(byte, kind)
+        unique, inverse = np.unique(col, return_inverse=True)
+        if not 1 < unique.size < sample.size or _implausible(unique) is not None:
+            continue
+        if any(np.array_equal(col, other) for other in seen):
+            continue
+        seen.append(col)
+        grouping = _contiguity(inverse.reshape(-1), unique.size, sample.block_starts)
+        words.append((IndexWord("w", byte, kind), unique, grouping))
+        if len(words) >= _GENERIC_WORDS:
+            break
+    limit = get_settings().sparsity.error_ratio * max(n_traces, 1)
+    plans = []
+    for i, (a, ua, ga) in enumerate(words):
+        for b, ub, gb in words[i + 1 :]:
+            cells = _estimated_size(ua, sample.sampled) * _estimated_size(ub, sample.sampled)
+            if not n_traces <= cells <= limit:
+                continue
+            first, second = (a, b) if ga >= gb else (b, a)
+            index = (IndexWord("inline", first.byte, first.type), IndexWord("crossline", second.byte, second.type))
+            if tuple((w.byte, w.type) for w in index) in covered:
+                continue
+            plans.append(_Plan(GeometryKind.POST_STACK_3D, index, {}, _GENERIC_PRIOR))
     return plans
 
 
@@ -897,8 +952,14 @@ def evaluate_candidate(
     n_cells = math.prod(shape)
     fill = total / n_cells if n_cells else 0.0
     dims = tuple(f.name for f in facts)
-    common = {"dims": dims, "shape": shape, "n_cells": n_cells, "fill": fill, "facts": tuple(facts),
-              "implausible": implausible}  # fmt: skip
+    common: dict[str, Any] = {
+        "dims": dims,
+        "shape": shape,
+        "n_cells": n_cells,
+        "fill": fill,
+        "facts": tuple(facts),
+        "implausible": implausible,
+    }
     settings = get_settings()
     if n_cells > settings.sparsity.error_ratio * max(total, 1):
         return reject(
@@ -907,7 +968,7 @@ def evaluate_candidate(
             **common,
         )
     verdict = f"{_shape(shape)} = {n_cells} cells for {total} traces, fill {fill:.1%}"
-    return Candidate(kind, index, overrides, True, verdict, prior=prior, **common)  # type: ignore[arg-type]
+    return Candidate(kind, index, overrides, True, verdict, prior=prior, **common)
 
 
 def _combined_key(ranks: Sequence[np.ndarray], sizes: Sequence[int]) -> npt.NDArray[np.int64]:
@@ -1043,6 +1104,31 @@ def _with_duplicate_variants(
     return _rank([*results, *fixed])
 
 
+def _explained(candidate: Candidate, best: Candidate, prestack: bool) -> Candidate:
+    """An accepted alternative with the reason it ranks below ``best`` added to its verdict."""
+    if not candidate.accepted:
+        return candidate
+    why = "ranked lower: "
+    a, b = candidate.rank, best.rank
+    if a[0] > b[0]:
+        why += "its values are not believable line, record or channel numbers"
+    elif a[1] > b[1]:
+        why += f"it explains fewer dimensions ({candidate.varying} varying vs {best.varying})"
+    elif a[2] > b[2]:
+        why += "it needs a 'trace' axis (HasDuplicates/NonBinned) where the proposal gives every trace its own cell"
+    elif a[3] > b[3]:
+        why += f"its grid is sparser (fill {candidate.fill:.0%} vs {best.fill:.0%})"
+    elif a[4] > b[4]:
+        why += "the file is not sorted by any of its words, while it is by the proposal's"
+    elif prestack and candidate.kind in _POST_STACK:
+        why += "a post-stack geometry, but the offsets vary"
+    elif not prestack and candidate.kind in _SHOTS:
+        why += "shot gathers, but nothing says the data is pre-stack"
+    else:
+        why += "less conventional words for this geometry (standard positions first)"
+    return _replace(candidate, verdict=f"{candidate.verdict}; {why}")
+
+
 def _confidence(best: Candidate, accepted: Sequence[Candidate], sample: HeaderSample) -> float:
     score = 1.0
     if best.implausible:
@@ -1055,7 +1141,9 @@ def _confidence(best: Candidate, accepted: Sequence[Candidate], sample: HeaderSa
         score -= 0.1
     if not any(f.grouped for f in best.facts):
         score -= 0.1
-    if best.prior >= 2:
+    if best.prior >= _GENERIC_PRIOR:
+        score -= 0.35
+    elif best.prior >= 2:
         score -= 0.15
     if sample.sampled:
         score -= 0.15
@@ -1081,10 +1169,15 @@ def _reasons(
     hints: Mapping[str, int],
 ) -> list[str]:
     out = [f"{best.kind.label}: {_words(best.index)} give {best.verdict}."]
-    clashing = best.fill < 1.0 and not GridOverrides.parse(best.grid_overrides).adds_trace_dimension
-    if clashing:
-        out.append(f"{best.n_cells - summary.n_traces if not sample.sampled else 'some'} cells have no trace (missing "
-                   "traces are fine: the live mask records them).")  # fmt: skip
+    if best.prior >= _GENERIC_PRIOR:
+        out.append(
+            "No conventional index word gives a clean grid; these two standard words do, so they are proposed as "
+            "inline/crossline - check the names against the survey's documentation."
+        )
+    holes = best.fill < 1.0 and not GridOverrides.parse(best.grid_overrides).adds_trace_dimension
+    if holes:
+        missing = "Some" if sample.sampled else str(best.n_cells - summary.n_traces)
+        out.append(f"{missing} cells have no trace (missing traces are fine: the live mask records them).")
     out.append(prestack_reason[0].upper() + prestack_reason[1:] + ".")
     if not sample.column(189).any() and not sample.column(193).any():
         out.append("Bytes 189/193 (inline/crossline) are empty (all zero): other words carry the geometry.")
@@ -1109,19 +1202,31 @@ def _reasons(
             + (f" (or ChannelWrap with ChannelsPerCable: {per_cable})." if per_cable else ".")
         )
     if overrides.get("HasDuplicates"):
-        out.append("Some traces share an index tuple and no header word tells them apart: HasDuplicates adds a "
-                   "'trace' axis counting them.")  # fmt: skip
+        out.append(
+            "Some traces share an index tuple and no header word tells them apart: HasDuplicates adds a 'trace' axis "
+            "counting them."
+        )
     if overrides.get("NonBinned"):
-        out.append("Offsets are not binned (each gather has its own): NonBinned indexes the gathers and adds a "
-                   "'trace' axis for the traces of each.")  # fmt: skip
+        out.append(
+            "Offsets are not binned (each gather has its own): NonBinned indexes the gathers and adds a 'trace' axis "
+            "for the traces of each."
+        )
     if hints:
-        named = ", ".join(f"{k} at byte {v}" for k, v in sorted(hints.items()))
-        agrees = all(any(w.byte == b for w in best.index) for b in hints.values())
-        out.append(f"The text header names {named}" + (" (agrees)." if agrees else " (not what the headers support)."))
+        out.append(_hint_reason(hints, best, results))
     same = [c for c in results if c is not best and c.accepted and c.rank[:2] == best.rank[:2]]
     if same:
         out.append(f"Also works, ranked lower: {same[0].describe()} ({same[0].verdict}).")
     return out
+
+
+def _hint_reason(hints: Mapping[str, int], best: Candidate, results: Sequence[Candidate]) -> str:
+    named = "the text header names " + ", ".join(f"{k} at byte {v}" for k, v in sorted(hints.items()))
+    hinted = set(hints.values())
+    if hinted <= set(best.index_bytes):
+        return named[0].upper() + named[1:] + ": agreed."
+    if any(c.accepted and hinted <= set(c.index_bytes) for c in results):
+        return f"Also, {named}: they give a usable grid too, ranked below the proposal (see the alternatives)."
+    return f"Note: {named}, but those words give no usable grid here."
 
 
 def _channels_per_cable(sample: HeaderSample, best: Candidate) -> int | None:
@@ -1337,8 +1442,10 @@ class ScanReport:
     spec: dict[str, Any]
     segy_url: str
 
-    def spec_yaml(self, *, name: str | None = None, schema: str | None = None,
-                  template_registry: TemplateRegistry | None = None) -> str:  # fmt: skip
+    def spec_yaml(
+        self, *, name: str | None = None, schema: str | None = None, template_registry: TemplateRegistry | None = None
+    ) -> str:
+        """The proposed spec as YAML (see :func:`proposed_spec_yaml`)."""
         return proposed_spec_yaml(self.proposal, self.segy_url, template_registry, name=name, schema=schema)
 
     def to_dict(self) -> dict[str, Any]:

@@ -317,6 +317,16 @@ def test_junk_headers_are_unstructured() -> None:
     assert proposal.confidence <= 0.5
 
 
+def test_keys_in_other_standard_words_are_found() -> None:
+    """Nothing conventional works (189/193 empty, no 9/13/17/21): any two standard words that grid the traces."""
+    il, xl = np.repeat(np.arange(11, 16), 5), np.tile(np.arange(30, 35), 5)
+    sample = HeaderSample.from_words({29: il, 71: xl}, types={29: "int16", 71: "int16"})
+    proposal = propose_geometry(summary_of(sample))
+    assert (proposal.kind, proposal.index_bytes, proposal.shape) == (K.POST_STACK_3D, (29, 71), (5, 5))
+    assert tuple(w.type for w in proposal.index) == ("int16", "int16")
+    assert proposal.confidence_label != "high"
+
+
 def test_identical_headers_fall_back_to_has_duplicates() -> None:
     sample = HeaderSample.from_words({189: np.ones(7), 193: np.full(7, 20)})
     proposal = propose_geometry(summary_of(sample))
@@ -390,6 +400,23 @@ def test_summary_of_generated_file(tmp_path: Path) -> None:
     assert data["n_traces"] == 12
     assert len(data["fields"]) == 90
     assert "headers" not in data
+
+
+def test_ieee_samples_labelled_ibm_are_noticed(tmp_path: Path) -> None:
+    cols, _ = grid_columns({189: range(1, 5), 193: range(1, 5)})
+    path = make(tmp_path, "ieee-as-ibm.sgy", cols, fmt=5)
+    with path.open("r+b") as f:  # relabel the IEEE samples as IBM floats
+        f.seek(3224)
+        f.write(struct.pack(">h", 1))
+    report = scan_file(str(path))
+    assert report.summary.sample_format == 1
+    check = report.summary.format_check
+    assert check is not None
+    assert (check.declared, check.suggested) == (1, 5)
+    assert report.spec["source"]["sample_format"] == 5
+    honest = scan_file(str(make(tmp_path, "ibm.sgy", cols, fmt=1))).summary.format_check
+    assert honest is not None
+    assert honest.suggested is None
 
 
 def test_spec_yaml_round_trip(tmp_path: Path) -> None:
