@@ -58,7 +58,7 @@ def build_dataset(
 ) -> ProvenanceRecord:
     """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete)."""
     started = datetime.now(UTC)
-    identity = source_identity(resolved.kind, source_url, source_options)
+    identity = source_identity(resolved.kind, source_url, source_options, resolved.segy_open_options())
     target = Location.of(output_url, output_options)
     out_options = dict(output_options)
     with staged_write(target, overwrite=True) as staging:
@@ -91,7 +91,8 @@ def _convert(
             storage_options_output=output_options or None,
             overwrite=True,
         )
-        segy_to_mdio(**kwargs)
+        options = {k: v for k, v in resolved.segy_open_options().items() if v is not None}
+        segy_to_mdio(**kwargs, **options)
     elif resolved.kind == "numpy":
         assert source_url is not None
         assert isinstance(resolved.source, NumpySource)

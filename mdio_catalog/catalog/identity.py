@@ -46,9 +46,13 @@ def _etag(info: Mapping[str, Any]) -> str | None:
 
 
 def source_identity(
-    kind: SourceKind, url: str | None, storage_options: Mapping[str, Any] | None = None
+    kind: SourceKind,
+    url: str | None,
+    storage_options: Mapping[str, Any] | None = None,
+    open_options: Mapping[str, Any] | None = None,
 ) -> SourceIdentity:
-    """The identity of a source now (raises MDIONotFoundError when it is missing)."""
+    """The identity of a source now (raises MDIONotFoundError when it is missing). ``open_options`` are the
+    SEG-Y reader's ``endian``/``sample_format`` overrides of mislabelled files."""
     if kind == "empty" or url is None:
         return SourceIdentity(kind=kind)
     location = Location.of(url, storage_options)
@@ -59,7 +63,7 @@ def source_identity(
         info = fs.info(path)
         size = int(info.get("size") or 0)
         if kind == "segy":
-            header, trace_hash, sampled = _segy_hashes(url, storage_options)
+            header, trace_hash, sampled = _segy_hashes(url, storage_options, open_options or {})
         else:
             with fs.open(path, "rb") as handle:
                 head = handle.read(NUMPY_HASHED_BYTES)
@@ -78,10 +82,13 @@ def source_identity(
     )
 
 
-def _segy_hashes(url: str, storage_options: Mapping[str, Any] | None) -> tuple[str, str | None, int | None]:
+def _segy_hashes(
+    url: str, storage_options: Mapping[str, Any] | None, open_options: Mapping[str, Any]
+) -> tuple[str, str | None, int | None]:
     from mdio_catalog.segy.reader import SegyFile
 
-    with SegyFile(url, storage_options=storage_options) as segy:
+    overrides = {k: v for k, v in open_options.items() if v is not None}
+    with SegyFile(url, storage_options=storage_options, **overrides) as segy:
         header = hashlib.sha256(segy.raw_file_header[:FILE_HEADER_SIZE]).hexdigest()
         if segy.n_traces == 0:
             return header, None, 0

@@ -57,7 +57,7 @@ def dataset_status(
     if spec_hash(resolved) != record.spec_hash:
         reasons.append("spec changed since the build")
     try:
-        now = source_identity(resolved.kind, source_url, source_options)
+        now = source_identity(resolved.kind, source_url, source_options, resolved.segy_open_options())
         reasons += identity_changes(record.source, now)
     except MDIOError as exc:
         reasons.append(f"source unreadable: {exc}")

@@ -88,12 +88,16 @@ def segy_to_mdio(
     grid_overrides: dict[str, Any] | None = None,
     *,
     index_lengths: Sequence[int | None] | None = None,
+    endian: str | None = None,
+    sample_format: int | str | None = None,
 ) -> None:
     """Convert a SEG-Y file to MDIO.
 
     ``index_bytes`` are the 1-based trace-header bytes of the index dimensions (``None`` for a cable computed by
     ``CalculateCable``); names default to ``dim_0, dim_1, ...``, types to int32 (``index_lengths`` in bytes is
-    accepted as the reference docstring's older spelling). ``chunksize`` has one entry per index plus the sample
+    accepted as the reference docstring's older spelling). ``endian`` ("big"/"little") and ``sample_format`` (a
+    code or name) override what the file's binary header says, for mislabelled files. ``chunksize`` has one entry
+    per index plus the sample
     axis; without it, 2-D and 3-D use the reference's defaults and 4-D and up get ~2 MiB chunks.
 
     Raises GridTraceCountError when traces collide, GridSparsityError when the grid is mostly empty (wrong index
@@ -129,7 +133,12 @@ def segy_to_mdio(
     refuse_existing(target, overwrite)
 
     settings = get_settings()
-    with SegyFile(segy_path, storage_options=storage_options_input) as segy:
+    with SegyFile(
+        segy_path,
+        storage_options=storage_options_input,
+        endian=endian,  # type: ignore[arg-type]
+        sample_format=sample_format,
+    ) as segy:
         if segy.layout.extra_trace_headers:
             warnings.warn(
                 f"{segy.url} has {segy.layout.extra_trace_headers} additional 240-byte trace header(s) per trace "
