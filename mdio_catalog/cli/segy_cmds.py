@@ -137,3 +137,69 @@ def ingest(
     )  # fmt: skip
     if not quiet:
         typer.echo(f"Wrote {output}.")
+
+
+@segy_app.command("scan")
+def scan(
+    path: SegyPath,
+    name: Annotated[str | None, typer.Option("--name", help="Dataset name: nest the spec under datasets:.")] = None,
+    spec_out: Annotated[
+        str | None, typer.Option("--spec-out", help="Also write the proposed spec (YAML) to this file.")
+    ] = None,
+    segy_url: Annotated[
+        str | None, typer.Option("--source-as", help="Source path to write into the spec (default: as given).")
+    ] = None,
+    max_traces: Annotated[int, typer.Option("--max-traces", help="Trace headers read at most (sampled).")] = 200_000,
+    endian: Annotated[str | None, typer.Option("--endian", help="Override the detected byte order.")] = None,
+    sample_format: Annotated[int | None, typer.Option("--sample-format", help="Override the format code.")] = None,
+    storage_options: StorageOptionsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Summarise every standard header word, detect format/endianness/interval, and propose the geometry and a
+    ready ingestion spec (YAML) to drop into a catalog."""
+    from pathlib import Path
+
+    from mdio_catalog.segy.scan import scan_file
+
+    if endian not in (None, "big", "little"):
+        raise typer.BadParameter("--endian must be big or little.")
+    report = scan_file(
+        path,
+        storage_options=parse_storage_options(storage_options),
+        endian=endian,  # type: ignore[arg-type]  # checked above
+        sample_format=sample_format,
+        max_traces=max_traces,
+        segy_url=segy_url or path,
+    )
+    spec_yaml = report.spec_yaml(name=name)
+    if spec_out is not None:
+        Path(spec_out).write_text(spec_yaml, encoding="utf-8")
+    if as_json:
+        emit_json({**report.to_dict(), "spec_yaml": spec_yaml})
+        return
+    summary, proposal = report.summary, report.proposal
+    facts: list[list[Any]] = [
+        ["traces", f"{summary.n_traces}" + (f" ({summary.n_scanned} headers scanned)" if summary.sampled else "")],
+        ["samples", summary.n_samples],
+        ["interval", f"{summary.sample_interval:g} us"],
+        ["format", f"{summary.sample_format} ({summary.sample_format_name})"],
+        ["endian", summary.endian],
+        ["revision", summary.revision],
+        ["text header", summary.text_encoding],
+    ]
+    print_table(str(path), ["", ""], facts)
+    print_table(
+        "header words that vary",
+        ["field", "byte", "type", "min", "max", "unique", "order"],
+        ([f.name, f.byte, f.type, f.min, f.max, f.n_unique, f.monotonic] for f in summary.varying),
+    )
+    typer.echo(
+        f"geometry: {proposal.kind.label}; shape {' x '.join(map(str, proposal.full_shape))}; "
+        f"fill {proposal.fill:.0%}; confidence {proposal.confidence_label}"
+    )
+    for reason in proposal.reasons:
+        typer.echo(f"  - {reason}")
+    typer.echo("")
+    typer.echo(spec_yaml.rstrip())
+    if spec_out is not None:
+        typer.echo(f"\n(spec written to {spec_out})", err=True)

@@ -248,3 +248,29 @@ def test_plot_writes_pngs(example_catalog: Path, tmp_path: Path) -> None:
     assert "choose exactly one" in run("plot", "stack", "-c", c, "-o", str(tmp_path / "x.png"), code=2)
     assert "not found" in run("plot", "stack", "--inline", "99", "-c", c, "-o", str(tmp_path / "y.png"), code=2)
     assert not (tmp_path / "y.png").exists()
+
+
+def test_segy_scan_proposes_a_spec_that_builds(example_catalog: Path, tmp_path: Path) -> None:
+    sgy = example_catalog.parent / "data" / "shots.sgy"
+    report = json.loads(run("segy", "scan", str(sgy), "--json", "--name", "shots"))
+    assert [w["byte"] for w in report["proposal"]["index"]] == [17, 137, 13]
+    assert report["proposal"]["grid_overrides"] == {"AutoChannelWrap": True}
+    spec_file = tmp_path / "spec.yaml"
+    text = run("segy", "scan", str(sgy), "--name", "shots", "--spec-out", str(spec_file), "--source-as", str(sgy))
+    assert "StreamerShotGathers3D" in text
+    proposal = yaml.safe_load(spec_file.read_text())
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump({"version": 1, "name": "scanned", "root": "out", **proposal}))
+    run("build", "-c", str(catalog), "--quiet")
+    with segyio.open(sgy, ignore_geometry=True) as f:
+        cables = sorted({h[137] for h in f.header})
+        n_traces = f.tracecount
+    info = json.loads(run("info", "shots", "-c", str(catalog), "--json"))
+    assert info["shape"][:3] == [5, len(cables), n_traces // 5 // len(cables)]
+    assert "error:" in run("segy", "scan", str(tmp_path / "missing.sgy"), code=2)
+
+
+def test_version_command() -> None:
+    from mdio_catalog.version import __version__
+
+    assert run("version").strip() == __version__
