@@ -161,7 +161,8 @@ def _float32_to_ibm(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
         as_float = y.view(np.float32)
         np.rint(as_float, out=as_float)
         result = out[start : start + k]
-        result[...] = as_float  # exact integers below 2**24
+        with np.errstate(invalid="ignore"):  # NaN/inf lanes are replaced just below
+            result[...] = as_float  # exact integers below 2**24
         np.bitwise_or(result, h, out=result)
         np.take(_SPECIAL, t, out=sp)
         if sp.any():
