@@ -18,6 +18,7 @@ import zarr
 
 from mdio_catalog.api.indexing import normalize_key, read_orthogonal, write_orthogonal
 from mdio_catalog.core import layout
+from mdio_catalog.core.chunkio import LocalChunkReader
 from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, open_root, storage_errors
@@ -94,6 +95,12 @@ class MDIOAccessor:
         self._live_mask_zarr = self._array(layout.live_mask_path())
         if self.new_chunks is not None and len(self.new_chunks) != self.grid.ndim:
             raise ShapeError(f"new_chunks {self.new_chunks} must have {self.grid.ndim} entries.")
+        folder = (
+            os.path.join(self._location.url, layout.data_array_path(access_pattern))
+            if self._location.is_local and not disk_cache
+            else None
+        )
+        self._chunk_reader = LocalChunkReader.for_array(self._traces_zarr, folder)
         self._traces = self._backend_array(self._traces_zarr, self.new_chunks)
         self._headers = self._backend_array(self._headers_zarr, self.new_chunks[:-1] if self.new_chunks else None)
         self._live_mask = self._backend_array(self._live_mask_zarr, None)
@@ -140,7 +147,7 @@ class MDIOAccessor:
     def __getitem__(self, item: Any) -> Any:
         key = normalize_key(item, self.shape, self.grid.dim_names)
         with storage_errors(self._location):
-            traces = self._materialise(read_orthogonal(self._traces, key))
+            traces = self.read_region(key) if self.backend == "zarr" else read_orthogonal(self._traces, key)
             if not self.return_metadata:
                 return traces
             meta_key = key[:-1]
@@ -151,6 +158,13 @@ class MDIOAccessor:
     def _materialise(self, value: Any) -> Any:
         """Dask results stay lazy (the user decides when to compute), zarr results are numpy already."""
         return value
+
+    def read_region(self, key: tuple[Any, ...], parallel: bool = True) -> npt.NDArray[Any]:
+        """Trace samples of a normalised key as numpy: straight from the chunk files of a local store, decoded in
+        parallel (``parallel=False`` for callers that parallelise themselves), else through zarr."""
+        if self._chunk_reader is not None and LocalChunkReader.supports(key):
+            return self._chunk_reader.read(key, parallel=parallel)
+        return np.asarray(read_orthogonal(self._traces_zarr, key))
 
     def __setitem__(self, key: Any, value: npt.ArrayLike) -> None:
         self._require_writable()

@@ -111,7 +111,7 @@ def export_block(
     if not selected.any():
         return []
     reader = reader or _worker_reader(plan)
-    traces = np.asarray(reader.trace_array[(*block, slice(None))])
+    traces = reader.read_region((*block, slice(None)), parallel=False)
     headers = np.asarray(reader.header_array[block])
     live_traces = traces[selected]
     records = np.empty((live_traces.shape[0], plan.trace_size), dtype=np.uint8)
