@@ -36,6 +36,7 @@ from mdio_catalog.core.progress import progress
 from mdio_catalog.exceptions import ExportError, ShapeError
 from mdio_catalog.segy.binary_header import encode_binary_header, parse_binary_header
 from mdio_catalog.segy.formats import SAMPLE_FORMATS, encode_samples, get_format
+from mdio_catalog.segy.ibm import float_to_ibm
 from mdio_catalog.segy.text_header import encode_text_header
 from mdio_catalog.segy.writer import SegyWriter
 from mdio_catalog.settings import get_settings
@@ -118,9 +119,7 @@ def export_block(
     if plan.fill_from_grid or plan.fill_constants:
         headers = _fill_headers(headers, block, plan)
     records[:, :TRACE_HEADER_SIZE] = header_bytes(headers[selected], plan.endian)
-    # Integer formats saturate instead of failing: float32 rounding can push the largest uint32/uint64 words one
-    # step past the range, and mdio_to_segy warns beforehand when the statistics show values outside it.
-    records[:, TRACE_HEADER_SIZE:] = encode_samples(live_traces, plan.sample_format, plan.endian, clip=True)
+    _encode_into(records[:, TRACE_HEADER_SIZE:], live_traces, plan.sample_format, plan.endian)
     # Rank of the first selected cell of each row of the block: the row's offset plus the selected cells of the
     # row that lie before the block.
     start = block[-1].start
@@ -134,6 +133,19 @@ def export_block(
             runs.append((first, records[position : position + count]))
             position += count
     return runs
+
+
+def _encode_into(target: npt.NDArray[np.uint8], samples: np.ndarray, sample_format: int, endian: Endian) -> None:
+    """Encode samples straight into the sample bytes of the records (IBM and IEEE float: no temporary bytes)."""
+    order = ">" if endian == "big" else "<"
+    if sample_format == 1:
+        target.view(f"{order}u4")[...] = float_to_ibm(samples)
+    elif sample_format == 5:
+        target.view(f"{order}f4")[...] = samples
+    else:
+        # Integer formats saturate instead of failing: float32 rounding can push the largest uint32/uint64 words
+        # one step past the range, and mdio_to_segy warns beforehand when the statistics show values outside it.
+        target[...] = encode_samples(samples, sample_format, endian, clip=True)
 
 
 def _fill_headers(headers: np.ndarray, block: Block, plan: ExportPlan) -> np.ndarray:

@@ -31,6 +31,22 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mdio-chunks")
 
 
+def _read_all(fd: int) -> memoryview:
+    """The whole file into this thread's reusable buffer (no allocation per chunk)."""
+    size = os.fstat(fd).st_size
+    scratch: bytearray | None = getattr(_local, "scratch", None)
+    if scratch is None or len(scratch) < size:
+        scratch = _local.scratch = bytearray(max(size, 1 << 20))
+    view = memoryview(scratch)[:size]
+    done = 0
+    while done < size:
+        got = os.readv(fd, [view[done:]])
+        if got == 0:
+            break
+        done += got
+    return view[:done]
+
+
 class LocalChunkReader:
     """Parallel reads of int/slice regions of one local Zarr v2 array."""
 
@@ -93,11 +109,14 @@ class LocalChunkReader:
         target = tuple(t[2] for t in task if t[2] is not None)
         path = os.path.join(self.folder, *map(str, index))
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:  # never written: the fill value
             out[target] = self.fill
             return
+        try:
+            raw = _read_all(fd)
+        finally:
+            os.close(fd)
         buffers = getattr(_local, "buffers", None)
         if buffers is None:
             buffers = _local.buffers = {}
