@@ -852,3 +852,103 @@ def inline_check(survey: Survey, segy: Path, mdio: Path, inline_index: int | Non
         diff = np.max(np.abs(ours - theirs)) if ours.shape == theirs.shape else "shape"
         raise AssertionError(f"inline {survey.il0 + index}: MDIOReader differs from segyio (max |diff| {diff})")
     return f"inline {survey.il0 + index}: {per_inline} traces equal to segyio"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Generic worker runs (any script, either environment) and file helpers, used by export_read.py
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerResult:
+    """One run of a worker script in a fresh interpreter: its JSON report (last stdout line) and what we sampled."""
+
+    returncode: int = -1
+    report: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = math.nan  # the whole subprocess, interpreter start and imports included
+    other_load: float = math.nan  # CPUs kept busy by other processes during the run
+    peak: MemoryPeak = field(default_factory=MemoryPeak)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.error
+
+
+def run_worker(
+    python: Path,
+    script: Path,
+    argument: str,
+    workdir: Path,
+    log_path: Path,
+    interval: float = 0.02,
+    extra_env: dict[str, str] | None = None,
+) -> WorkerResult:
+    """Run ``python script argument`` in a fresh interpreter, sampling its process tree's memory.
+
+    The worker prints a JSON object as its last stdout line; a ``cpu_s`` key in it (user + system of the worker and
+    its children) is used to estimate the CPUs other processes took meanwhile (:attr:`WorkerResult.other_load`).
+    """
+    env = clean_env()
+    env.update(extra_env or {})
+    result = WorkerResult()
+    os.sync()  # earlier runs' dirty pages are flushed now, not during this run
+    with log_path.open("w") as log:
+        busy_before = cpu_busy_seconds()
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(python), str(script), argument],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=env,
+            cwd=str(workdir),
+            text=True,
+        )
+        with TreeSampler(proc.pid, interval) as sampler:
+            stdout, _ = proc.communicate()
+        result.wall_s = time.perf_counter() - started
+        busy = cpu_busy_seconds() - busy_before
+    result.returncode = proc.returncode
+    result.peak = sampler.peak
+    lines = stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        result.error = f"exit {proc.returncode}; log {log_path}:\n{log_path.read_text()[-3000:]}"
+        return result
+    try:
+        result.report = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        result.error = f"no JSON report on stdout (last line {lines[-1][:200]!r}); log {log_path}"
+        return result
+    cpu = float(result.report.get("cpu_s", 0.0))
+    result.other_load = max(busy - cpu, 0.0) / result.wall_s
+    return result
+
+
+def warm_tree(path: Path) -> tuple[float, int]:
+    """Read every file under ``path`` once (page cache); returns the seconds taken and the bytes read."""
+    started = time.perf_counter()
+    total = 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            with open(os.path.join(root, name), "rb", buffering=0) as handle:
+                total += len(handle.read())
+    return time.perf_counter() - started, total
+
+
+def compare_files(produced: Path, expected: Path, block: int = 16 * 1024 * 1024) -> str:
+    """``"identical"``, or where ``produced`` first differs from ``expected`` (byte offset and sizes)."""
+    size_a, size_b = produced.stat().st_size, expected.stat().st_size
+    offset = 0
+    with produced.open("rb") as a, expected.open("rb") as b:
+        while True:
+            chunk_a, chunk_b = a.read(block), b.read(block)
+            if chunk_a != chunk_b:
+                n = min(len(chunk_a), len(chunk_b))
+                diff = np.flatnonzero(
+                    np.frombuffer(chunk_a[:n], dtype=np.uint8) != np.frombuffer(chunk_b[:n], dtype=np.uint8)
+                )
+                at = offset + (int(diff[0]) if diff.size else n)
+                return f"differs from byte {at} on ({size_a} vs {size_b} bytes)"
+            if not chunk_a:
+                return "identical" if size_a == size_b else f"sizes differ ({size_a} vs {size_b} bytes)"
+            offset += len(chunk_a)
