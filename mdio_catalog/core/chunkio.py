@@ -96,7 +96,7 @@ class LocalChunkReader:
             return out
         tasks = list(itertools.product(*plan))
         if parallel and len(tasks) > 1:
-            for _ in _pool(get_settings().workers).map(lambda task: self._copy_chunk(task, out), tasks):
+            for _ in _pool(get_settings().workers + 1).map(lambda task: self._copy_chunk(task, out), tasks):
                 pass
         else:
             for task in tasks:
