@@ -101,6 +101,10 @@ class MDIOAccessor:
             else None
         )
         self._chunk_reader = LocalChunkReader.for_array(self._traces_zarr, folder)
+        header_folder = (
+            os.path.join(self._location.url, layout.header_array_path(access_pattern)) if folder is not None else None
+        )
+        self._header_reader = LocalChunkReader.for_array(self._headers_zarr, header_folder)
         self._traces = self._backend_array(self._traces_zarr, self.new_chunks)
         self._headers = self._backend_array(self._headers_zarr, self.new_chunks[:-1] if self.new_chunks else None)
         self._live_mask = self._backend_array(self._live_mask_zarr, None)
@@ -165,6 +169,12 @@ class MDIOAccessor:
         if self._chunk_reader is not None and LocalChunkReader.supports(key):
             return self._chunk_reader.read(key, parallel=parallel)
         return np.asarray(read_orthogonal(self._traces_zarr, key))
+
+    def read_header_region(self, key: tuple[Any, ...], parallel: bool = True) -> npt.NDArray[Any]:
+        """Trace headers of a normalised key without the sample axis (same fast path as :meth:`read_region`)."""
+        if self._header_reader is not None and LocalChunkReader.supports(key):
+            return self._header_reader.read(key, parallel=parallel)
+        return np.asarray(read_orthogonal(self._headers_zarr, key))
 
     def __setitem__(self, key: Any, value: npt.ArrayLike) -> None:
         self._require_writable()

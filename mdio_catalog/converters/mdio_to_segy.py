@@ -113,7 +113,7 @@ def export_block(
         return []
     reader = reader or _worker_reader(plan)
     traces = reader.read_region((*block, slice(None)), parallel=False)
-    headers = np.asarray(reader.header_array[block])
+    headers = reader.read_header_region(block, parallel=False)
     live_traces = traces[selected]
     records = np.empty((live_traces.shape[0], plan.trace_size), dtype=np.uint8)
     if plan.fill_from_grid or plan.fill_constants:

@@ -56,7 +56,8 @@ class LocalChunkReader:
         self.chunks = tuple(array.chunks)
         self.dtype = np.dtype(array.dtype)
         self.codec: Any = getattr(meta, "compressor", None)
-        self.fill = getattr(meta, "fill_value", 0) or 0
+        # Structured arrays (trace headers) fill with zero bytes, as every MDIO writer sets them.
+        self.fill = np.zeros((), self.dtype) if self.dtype.fields else (getattr(meta, "fill_value", 0) or 0)
         self.folder = folder
 
     @classmethod
@@ -67,7 +68,7 @@ class LocalChunkReader:
             return None
         if getattr(meta, "dimension_separator", ".") != "/" or getattr(meta, "order", "C") != "C":
             return None
-        if getattr(meta, "filters", None) or np.dtype(array.dtype).hasobject or array.dtype.fields:
+        if getattr(meta, "filters", None) or np.dtype(array.dtype).hasobject:
             return None
         return cls(array, folder)
 
