@@ -133,12 +133,6 @@ def _encode_float64(flat: npt.NDArray[np.float64], out: npt.NDArray[np.uint32]) 
 # whose fraction bits are f and whose exponent field is 150 - s is exactly m / 2**s (in [2**20, 2**24)), so a
 # hardware np.rint on it rounds like the float64 path above: same words, about 3x faster per core. Zeros,
 # subnormals, inf and NaN (biased exponent 0 or 255) go through the float64 path.
-_TOP = np.arange(512, dtype=np.int64)  # the 9 top bits of a float32: sign and biased exponent
-_EXP = _TOP & 0xFF
-_SHIFT = (2 - _EXP) & 3
-_SCALED_EXPONENT = ((150 - _SHIFT) << 23).astype(np.uint32)
-_SIGN_AND_EXPONENT = (((_TOP >> 8) << 31) | (((_EXP + _SHIFT + 130) >> 2) << 24)).astype(np.uint32)
-_SPECIAL = ((_EXP == 0) | (_EXP == 255)).astype(np.uint8)
 
 
 def _float32_to_ibm(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
@@ -146,27 +140,36 @@ def _float32_to_ibm(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
     bits = flat.view(np.uint32)
     out = np.empty(bits.size, dtype=np.uint32)
     n = min(_CHUNK, bits.size)
-    top = np.empty(n, np.intp)
+    exponent = np.empty(n, np.uint32)
+    shift = np.empty(n, np.uint32)
     scaled = np.empty(n, np.uint32)
     high = np.empty(n, np.uint32)
-    special = np.empty(n, np.uint8)
     for start in range(0, bits.size, _CHUNK):
         word = bits[start : start + _CHUNK]
         k = word.size
-        t, y, h, sp = top[:k], scaled[:k], high[:k], special[:k]
-        np.right_shift(word, 23, out=t, casting="unsafe")
-        np.take(_SCALED_EXPONENT, t, out=y)
-        np.take(_SIGN_AND_EXPONENT, t, out=h)
+        e, s, y, h = exponent[:k], shift[:k], scaled[:k], high[:k]
+        np.right_shift(word, 23, out=e)
+        np.bitwise_and(e, 0xFF, out=e)  # biased float32 exponent
+        np.subtract(258, e, out=s)  # (2 - e) mod 4, kept non-negative
+        np.bitwise_and(s, 3, out=s)
+        # y: the float32 m / 2**s (exponent field 150 - s, the same fraction bits)
+        np.subtract(150, s, out=y)
+        np.left_shift(y, 23, out=y)
         np.bitwise_or(y, word & np.uint32(0x7FFFFF), out=y)
+        # h: IBM sign bit and exponent byte (e + s + 130) / 4
+        np.add(e, s, out=h)
+        np.add(h, 130, out=h)
+        np.right_shift(h, 2, out=h)
+        np.left_shift(h, 24, out=h)
+        np.bitwise_or(h, word & np.uint32(0x80000000), out=h)
         as_float = y.view(np.float32)
         np.rint(as_float, out=as_float)
         result = out[start : start + k]
         with np.errstate(invalid="ignore"):  # NaN/inf lanes are replaced just below
             result[...] = as_float  # exact integers below 2**24
         np.bitwise_or(result, h, out=result)
-        np.take(_SPECIAL, t, out=sp)
-        if sp.any():
-            where = np.flatnonzero(sp)
+        if e.min() == 0 or e.max() == 255:  # zeros, subnormals, inf, NaN: the float64 path
+            where = np.flatnonzero((e == 0) | (e == 255))
             result[where] = float_to_ibm(flat[start + where].astype(np.float64))
     return out.reshape(x.shape)
 
