@@ -114,11 +114,12 @@ def export_block(
     reader = reader or _worker_reader(plan)
     traces = reader.read_region((*block, slice(None)), parallel=False)
     headers = reader.read_header_region(block, parallel=False)
-    live_traces = traces[selected]
+    everything = bool(selected.all())  # the common case: views instead of masked copies
+    live_traces = traces.reshape(-1, traces.shape[-1]) if everything else traces[selected]
     records = np.empty((live_traces.shape[0], plan.trace_size), dtype=np.uint8)
     if plan.fill_from_grid or plan.fill_constants:
         headers = _fill_headers(headers, block, plan)
-    records[:, :TRACE_HEADER_SIZE] = header_bytes(headers[selected], plan.endian)
+    records[:, :TRACE_HEADER_SIZE] = header_bytes(headers.reshape(-1) if everything else headers[selected], plan.endian)
     _encode_into(records[:, TRACE_HEADER_SIZE:], live_traces, plan.sample_format, plan.endian)
     # Rank of the first selected cell of each row of the block: the row's offset plus the selected cells of the
     # row that lie before the block.
