@@ -22,7 +22,7 @@ from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.converters.segy import segy_to_mdio
 from mdio_catalog.core import layout
 from mdio_catalog.core.factory import create_empty
-from mdio_catalog.core.store import Location, staged_write, storage_errors
+from mdio_catalog.core.store import Location, open_root, staged_write, storage_errors
 from mdio_catalog.exceptions import CatalogError, SpecError
 from mdio_catalog.specs.provenance import ProvenanceRecord
 from mdio_catalog.specs.resolve import ResolvedDataset
@@ -63,13 +63,12 @@ def build_dataset(
     out_options = dict(output_options)
     with staged_write(target, overwrite=True) as staging:
         main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options)
+        # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
+        writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
         if resolved.kind != "empty" and resolved.access_patterns:
-            writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
             suffixes = list(resolved.access_patterns)
             rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes)
-        reader = MDIOReader(staging.url, access_pattern=main_pattern, storage_options=out_options)
-        record = provenance_record(resolved, identity, output_url, reader, started, datetime.now(UTC))
-        writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
+        record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
         writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
     return record
 
@@ -106,10 +105,7 @@ def _convert(
         create_empty(config, overwrite=True, storage_options=output_options or None)
     else:  # pragma: no cover - the spec models allow no other kind
         raise CatalogError(f"dataset {resolved.name!r}: unknown source kind {resolved.kind!r}")
-    reader_root = Location.of(output_url, output_options)
-    from mdio_catalog.core.store import open_root
-
-    ndim = len(open_root(reader_root).attrs.get(layout.ATTR_DIMENSION, []))  # type: ignore[arg-type]
+    ndim = len(open_root(Location.of(output_url, output_options)).attrs.get(layout.ATTR_DIMENSION, []))  # type: ignore[arg-type]
     return layout.default_access_pattern(ndim)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mdio_catalog.api.accessor import MDIOReader
+from mdio_catalog.api.accessor import MDIOAccessor
 from mdio_catalog.specs.provenance import Histogram, ProvenanceRecord, SourceIdentity, Statistics
 from mdio_catalog.specs.resolve import ResolvedDataset, spec_hash
 
@@ -33,7 +33,7 @@ def software_versions() -> dict[str, str]:
     }
 
 
-def sampled_histogram(reader: MDIOReader, bins: int = HISTOGRAM_BINS) -> Histogram | None:
+def sampled_histogram(reader: MDIOAccessor, bins: int = HISTOGRAM_BINS) -> Histogram | None:
     """A histogram of non-zero sample values from a few whole chunks spread over the volume (cheap and
     representative; the exact min/max/mean/std are in the statistics)."""
     stats = reader.stats
@@ -58,7 +58,7 @@ def provenance_record(
     resolved: ResolvedDataset,
     identity: SourceIdentity,
     output_url: str,
-    reader: MDIOReader,
+    reader: MDIOAccessor,
     started: datetime,
     finished: datetime,
 ) -> ProvenanceRecord:
