@@ -68,6 +68,13 @@ def sample_coordinates(n_samples: int, interval_us: float) -> npt.NDArray[Any]:
     return np.arange(n_samples, dtype=np.float64) * interval_us / 1000.0
 
 
+def ascii_lines(lines: Sequence[str]) -> list[str]:
+    """The text header as printable ASCII, as the v0 attribute is read: other characters become spaces (the
+    reference's exporter re-encodes the lines as ASCII and fails on anything else). The exact bytes are kept in the
+    ``mdio_catalog.segy.file_header`` attribute for byte-identical export."""
+    return ["".join(c if " " <= c <= "~" else " " for c in line) for line in lines]
+
+
 def v0_binary_header(binary: Mapping[str, Any]) -> dict[str, int]:
     """The 36 integer keys of the reference's ``binary_header`` attribute."""
     return {key: int(binary.get(key, 0)) for key in V0_BINARY_HEADER_KEYS}
@@ -220,7 +227,7 @@ def _write_dataset(
         root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: int(geometry.cells.size)})
         get_group(root, layout.METADATA_GROUP).attrs.update(
             {
-                layout.ATTR_TEXT_HEADER: segy.text_header,
+                layout.ATTR_TEXT_HEADER: ascii_lines(segy.text_header),
                 layout.ATTR_BINARY_HEADER: v0_binary_header(segy.binary_header),
                 layout.ATTR_CATALOG: {
                     "segy": {

@@ -166,7 +166,9 @@ def test_ingest_matches_segyio(name: str, tmp_path: Path) -> None:
     assert len(reader.text_header) == 40
     stored = "".join(reader.text_header)
     assert len(stored) == 3200
-    mismatch = [i for i in np.flatnonzero(agree) if stored[i] != "".join(lines)[i]]
+    # the v0 attribute holds printable ASCII (what the reference's exporter can re-encode): others become spaces
+    wanted = "".join(c if " " <= c <= "~" else " " for c in "".join(lines))
+    mismatch = [i for i in np.flatnonzero(agree) if stored[i] != wanted[i]]
     assert mismatch == [], f"text differs at {mismatch[:10]}"
     # binary header: the v0 keys equal segyio's fields, revision bytes from the file
     for key, value in binary.items():

@@ -214,3 +214,35 @@ def test_we_read_what_the_reference_segy_to_mdio_writes(
     assert reader.binary_header["sample_interval"] == binary_interval
     assert reader.binary_header["samples_per_trace"] == 20
     assert len(reader.text_header) == 40
+
+
+def test_reference_reads_our_lossy_zfp_dataset(read_with_reference: ReadReference, tmp_path: Path) -> None:
+    smooth = np.cumsum(np.random.default_rng(21).normal(size=(6, 5, 64)), axis=-1).astype("float32")
+    store = tmp_path / "lossy.mdio"
+    numpy_to_mdio(smooth, str(store), (3, 5, 32), lossless=False, compression_tolerance=0.05)
+    dump = read_with_reference(store)
+    assert np.max(np.abs(dump["traces"] - smooth)) <= 0.05
+    np.testing.assert_array_equal(dump["traces"], MDIOReader(str(store))[:])  # both decode the same ZFP stream
+
+
+def test_reference_exports_what_we_ingested_back_to_the_source(
+    run_reference: RunReference, tmp_path: Path, small_segy: tuple[Path, np.ndarray, np.ndarray]
+) -> None:
+    from mdio_catalog import segy_to_mdio
+
+    path, _, _ = small_segy
+    store = tmp_path / "ours.mdio"
+    segy_to_mdio(path, store, (189, 193), ("inline", "crossline"), chunksize=(2, 2, 16))
+    out = tmp_path / "by_reference.sgy"
+    run_reference("export-segy", "--mdio", store, "--out", out)
+    with (
+        segyio.open(str(out), ignore_geometry=True) as exported,
+        segyio.open(str(path), ignore_geometry=True) as source,
+    ):
+        assert exported.tracecount == source.tracecount
+        np.testing.assert_array_equal(exported.trace.raw[:], source.trace.raw[:])
+        for i in range(source.tracecount):
+            assert exported.header[i][segyio.TraceField.INLINE_3D] == source.header[i][segyio.TraceField.INLINE_3D]
+            assert (
+                exported.header[i][segyio.TraceField.CROSSLINE_3D] == source.header[i][segyio.TraceField.CROSSLINE_3D]
+            )
