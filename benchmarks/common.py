@@ -952,3 +952,13 @@ def compare_files(produced: Path, expected: Path, block: int = 16 * 1024 * 1024)
             if not chunk_a:
                 return "identical" if size_a == size_b else f"sizes differ ({size_a} vs {size_b} bytes)"
             offset += len(chunk_a)
+
+
+def write_json_report(payload: dict[str, Any], target: str, log: Any) -> None:
+    """Write a benchmark's results as JSON to ``target`` ('-' prints them on stdout)."""
+    text = json.dumps(payload, indent=2, default=str)
+    if target == "-":
+        print(text)
+    else:
+        Path(target).write_text(text + "\n")
+        log(f"\nJSON written to {target}")

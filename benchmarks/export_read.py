@@ -59,6 +59,7 @@ from common import (
     wait_for_idle,
     warm_file,
     warm_tree,
+    write_json_report,
 )
 
 CHUNKS: Final = (64, 64, 64)
@@ -913,12 +914,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "measurements": [{**asdict(m), "mb_per_s": m.mb_per_s} for m in ms],
             "criteria": [asdict(v) for v in results],
         }
-        text = json.dumps(payload, indent=2, default=str)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
-            log(f"\nJSON written to {args.json}")
+        write_json_report(payload, args.json, log)
     return 1 if any(v.status == "FAIL" for v in results) else 0
 
 

@@ -52,6 +52,7 @@ from common import (
     run_ingest,
     wait_for_idle,
     warm_file,
+    write_json_report,
 )
 
 RSS_LIMIT_BYTES = 400 * MB
@@ -481,12 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs": [{**asdict(run), "mb_per_s": run.mb_per_s} for run in runs],
             "criteria": [asdict(v) for v in results],
         }
-        text = json.dumps(payload, indent=2, default=str)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
-            log(f"\nJSON written to {args.json}")
+        write_json_report(payload, args.json, log)
     return 1 if any(v.status == "FAIL" for v in results) else 0
 
 
