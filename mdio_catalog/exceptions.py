@@ -165,3 +165,7 @@ class CatalogError(MDIOError, RuntimeError):
 
 class ExportError(MDIOError, ValueError):
     """An export that cannot be done as asked (empty selection, unwritable output, ...)."""
+
+
+class ClusterError(MDIOError, RuntimeError):
+    """A dask cluster could not be reached or started, or lost a task's worker; nothing was published."""
