@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.objectstores"]
+pytest_plugins = ["tests.objectstores", "tests.cluster"]
