@@ -65,6 +65,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -448,6 +449,63 @@ def gcs_bucket(_gcs_emulator: GcsEmulator, no_internet: None) -> Iterator[Bucket
         _gcs_emulator.wipe()
 
 
+class S3RequestLog:
+    """The requests the moto server answered while it was recording, from its werkzeug access log."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, message: str) -> None:
+        with self._lock:
+            self.lines.append(message)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.lines.clear()
+
+    def requests(self) -> list[tuple[str, str]]:
+        """``(method, path)`` of every request recorded, in order."""
+        out = []
+        with self._lock:
+            for line in self.lines:
+                parts = re.sub(r"\x1b\[[0-9;]*m", "", line).split('"')  # werkzeug colours 4xx lines
+                if len(parts) > 1 and len(parts[1].split()) >= 2:
+                    method, path = parts[1].split()[:2]
+                    out.append((method, path))
+        return out
+
+    def count(self, method: str | None = None) -> int:
+        return sum(1 for m, _ in self.requests() if method is None or m == method)
+
+
+class _LogHandler(logging.Handler):
+    def __init__(self, log: S3RequestLog) -> None:
+        super().__init__(logging.INFO)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.log.record(record.getMessage())
+
+
+@pytest.fixture
+def s3_requests(s3_bucket: BucketHandle) -> Iterator[S3RequestLog]:
+    """Records every request the moto server answers during the test (call ``.clear()`` before a measurement)."""
+    log = S3RequestLog()
+    logger = logging.getLogger("werkzeug")
+    handler = _LogHandler(log)
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield log
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def unused_local_port() -> int:
     """A loopback TCP port with nothing listening (bound then released; fine for tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -462,6 +520,7 @@ __all__ = [
     "BucketHandle",
     "GcsEmulator",
     "S3Auth",
+    "S3RequestLog",
     "gcs_storage_options",
     "s3_storage_options",
     "unused_local_port",

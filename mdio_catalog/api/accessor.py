@@ -18,7 +18,8 @@ import zarr
 
 from mdio_catalog.api.indexing import normalize_key, read_orthogonal, write_orthogonal
 from mdio_catalog.core import layout
-from mdio_catalog.core.chunkio import LocalChunkReader
+from mdio_catalog.core.chunkfetch import chunk_objects
+from mdio_catalog.core.chunkio import ChunkReader
 from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, open_root, storage_errors
@@ -95,16 +96,9 @@ class MDIOAccessor:
         self._live_mask_zarr = self._array(layout.live_mask_path())
         if self.new_chunks is not None and len(self.new_chunks) != self.grid.ndim:
             raise ShapeError(f"new_chunks {self.new_chunks} must have {self.grid.ndim} entries.")
-        folder = (
-            os.path.join(self._location.url, layout.data_array_path(access_pattern))
-            if self._location.is_local and not disk_cache
-            else None
-        )
-        self._chunk_reader = LocalChunkReader.for_array(self._traces_zarr, folder)
-        header_folder = (
-            os.path.join(self._location.url, layout.header_array_path(access_pattern)) if folder is not None else None
-        )
-        self._header_reader = LocalChunkReader.for_array(self._headers_zarr, header_folder)
+        self._chunk_reader = self._fast_reader(self._traces_zarr, layout.data_array_path(access_pattern))
+        self._header_reader = self._fast_reader(self._headers_zarr, layout.header_array_path(access_pattern))
+        self._live_reader = self._fast_reader(self._live_mask_zarr, layout.live_mask_path())
         self._traces = self._backend_array(self._traces_zarr, self.new_chunks)
         self._headers = self._backend_array(self._headers_zarr, self.new_chunks[:-1] if self.new_chunks else None)
         self._live_mask = self._backend_array(self._live_mask_zarr, None)
@@ -117,6 +111,14 @@ class MDIOAccessor:
             raise MDIOFormatError(
                 f"{self.url} is a Zarr group but not an MDIO dataset (missing {missing or 'data/metadata groups'})."
             )
+
+    def _fast_reader(self, array: zarr.Array, path: str) -> ChunkReader | None:
+        """Our chunk reader for ``array`` (local files or object-store chunks), None where zarr must read it."""
+        if self.disk_cache:  # simplecache serves repeated reads from local disk through zarr
+            return None
+        with storage_errors(self._location):
+            objects = chunk_objects(self._location.url, self.storage_options, self._location.is_local, path)
+        return ChunkReader.for_array(array, objects)
 
     def _array(self, path: str) -> zarr.Array:
         with storage_errors(self._location):
@@ -155,26 +157,35 @@ class MDIOAccessor:
             if not self.return_metadata:
                 return traces
             meta_key = key[:-1]
-            live = self._materialise(read_orthogonal(self._live_mask, meta_key))
-            headers = self._materialise(read_orthogonal(self._headers, meta_key))
+            if self.backend == "zarr":
+                live = self._read_fast(self._live_reader, self._live_mask_zarr, meta_key)
+                headers = self.read_header_region(meta_key)
+            else:
+                live = self._materialise(read_orthogonal(self._live_mask, meta_key))
+                headers = self._materialise(read_orthogonal(self._headers, meta_key))
         return live, headers, traces
 
     def _materialise(self, value: Any) -> Any:
         """Dask results stay lazy (the user decides when to compute), zarr results are numpy already."""
         return value
 
+    @staticmethod
+    def _read_fast(
+        reader: ChunkReader | None, array: zarr.Array, key: tuple[Any, ...], parallel: bool = True
+    ) -> npt.NDArray[Any]:
+        if reader is not None and ChunkReader.supports(key):
+            return reader.read(key, parallel=parallel)
+        return np.asarray(read_orthogonal(array, key))
+
     def read_region(self, key: tuple[Any, ...], parallel: bool = True) -> npt.NDArray[Any]:
-        """Trace samples of a normalised key as numpy: straight from the chunk files of a local store, decoded in
-        parallel (``parallel=False`` for callers that parallelise themselves), else through zarr."""
-        if self._chunk_reader is not None and LocalChunkReader.supports(key):
-            return self._chunk_reader.read(key, parallel=parallel)
-        return np.asarray(read_orthogonal(self._traces_zarr, key))
+        """Trace samples of a normalised key as numpy: straight from the chunk objects (local files, or S3/GCS with
+        many requests in flight), decoded in parallel (``parallel=False`` for callers that parallelise
+        themselves), else through zarr."""
+        return self._read_fast(self._chunk_reader, self._traces_zarr, key, parallel)
 
     def read_header_region(self, key: tuple[Any, ...], parallel: bool = True) -> npt.NDArray[Any]:
         """Trace headers of a normalised key without the sample axis (same fast path as :meth:`read_region`)."""
-        if self._header_reader is not None and LocalChunkReader.supports(key):
-            return self._header_reader.read(key, parallel=parallel)
-        return np.asarray(read_orthogonal(self._headers_zarr, key))
+        return self._read_fast(self._header_reader, self._headers_zarr, key, parallel)
 
     def __setitem__(self, key: Any, value: npt.ArrayLike) -> None:
         self._require_writable()

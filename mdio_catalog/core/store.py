@@ -19,6 +19,7 @@ import fsspec
 import zarr
 from fsspec.core import split_protocol
 from zarr.abc.store import Store
+from zarr.errors import GroupNotFoundError
 from zarr.storage import FsspecStore, LocalStore
 
 from mdio_catalog.exceptions import (
@@ -108,6 +109,9 @@ def open_store(location: Location, read_only: bool = True, disk_cache: bool = Fa
                 Path(location.url).mkdir(parents=True, exist_ok=True)
             return LocalStore(location.url, read_only=read_only)
         options = dict(location.storage_options)
+        if location.protocol in ("s3", "s3a"):
+            # One request per object: with max_concurrency > 1 s3fs sends a HEAD before every whole-object GET.
+            options.setdefault("max_concurrency", 1)
         url = location.url
         if disk_cache:
             from mdio_catalog.settings import get_settings
@@ -247,12 +251,18 @@ def open_root(location: Location, mode: str = "r", disk_cache: bool = False) -> 
     Readers use the consolidated metadata when present (one request on object stores); writers read the live
     metadata, so that arrays they or others add are seen (the consolidated copy is rewritten after each change).
     """
-    if not is_mdio(location):
-        raise MDIONotFoundError(
-            f"No MDIO dataset at {location} (no Zarr group there). Check the path and storage_options."
-        )
+    missing = MDIONotFoundError(
+        f"No MDIO dataset at {location} (no Zarr group there). Check the path and storage_options."
+    )
+    # On object stores a read-only open is just the three metadata GETs zarr makes (.zgroup, .zattrs, .zmetadata,
+    # concurrently): a missing .zgroup fails it, so no separate existence check is needed.
+    if not (mode == "r" and not location.is_local) and not is_mdio(location):
+        raise missing
     store = open_store(location, read_only=(mode == "r"), disk_cache=disk_cache)
     with storage_errors(location):
-        if mode == "r":
-            return zarr.open_group(store, mode="r", zarr_format=2, use_consolidated=None)
-        return zarr.open_group(store, mode="r+", zarr_format=2, use_consolidated=False)
+        try:
+            if mode == "r":
+                return zarr.open_group(store, mode="r", zarr_format=2, use_consolidated=None)
+            return zarr.open_group(store, mode="r+", zarr_format=2, use_consolidated=False)
+        except GroupNotFoundError:
+            raise missing from None

@@ -1,5 +1,5 @@
-"""LocalChunkReader against numpy: regions across chunk edges, unwritten chunks, both codecs, and the cases it
-must leave to zarr."""
+"""ChunkReader on local chunk files against numpy: regions across chunk edges, unwritten chunks, both codecs, and
+the cases it must leave to zarr."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 import zarr
 
 from mdio_catalog import MDIOReader, numpy_to_mdio
-from mdio_catalog.core.chunkio import LocalChunkReader
+from mdio_catalog.core.chunkfetch import LocalChunkFiles
+from mdio_catalog.core.chunkio import ChunkReader
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,8 @@ def test_layouts_it_does_not_handle_fall_back_to_zarr(tmp_path: Path) -> None:
         str(tmp_path / "dotted"), shape=(4, 4), chunks=(2, 2), dtype="f4", zarr_format=2,
         chunk_key_encoding={"name": "v2", "separator": "."},
     )  # fmt: skip
-    assert LocalChunkReader.for_array(dotted, str(tmp_path / "dotted")) is None
+    assert ChunkReader.for_array(dotted, LocalChunkFiles(str(tmp_path / "dotted"))) is None
     fortran = zarr.create_array(str(tmp_path / "f"), shape=(4, 4), chunks=(2, 2), dtype="f4", zarr_format=2, order="F")
-    assert LocalChunkReader.for_array(fortran, str(tmp_path / "f")) is None
-    assert not LocalChunkReader.supports((slice(0, 4, 2), 1))
-    assert not LocalChunkReader.supports((np.array([1, 2]), 1))
+    assert ChunkReader.for_array(fortran, LocalChunkFiles(str(tmp_path / "f"))) is None
+    assert not ChunkReader.supports((slice(0, 4, 2), 1))
+    assert not ChunkReader.supports((np.array([1, 2]), 1))
