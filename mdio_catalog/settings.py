@@ -44,6 +44,9 @@ class MDIOSettings(BaseSettings):
     lossless_clevel: int = Field(
         1, ge=0, le=9, description="Blosc/zstd level of lossless data (the reference uses 5: slower, no smaller)."
     )
+    requests_in_flight: int = Field(
+        64, ge=1, description="Chunk requests kept in flight per read on object stores (S3, GCS)."
+    )
     lossless_blocksize: int = Field(
         2**20, ge=0, description="Blosc block size in bytes (0 = Blosc's choice; 1 MiB compresses better and faster)."
     )
