@@ -4,6 +4,10 @@ Both stream through bounded memory: ``copy_mdio`` copies stored chunks byte for 
 ``rechunk_batch`` reads the source in blocks aligned to the source and every target chunking at once, so each
 target chunk is written whole, exactly once, and the source is read once when the combined block fits the memory
 budget (``MDIO_CATALOG_RECHUNK_MEMORY_MIB``).
+
+Both run their pieces (batches of objects, blocks) through :func:`~mdio_catalog.core.cluster.run_tasks`: on the
+threads of this process, or with ``client=`` (a ``distributed.Client``) as tasks on a dask cluster whose workers
+open the datasets themselves and write straight into the (staged) target; only byte counts come back.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -23,10 +27,22 @@ from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
 from mdio_catalog.converters.segy_blocks import spatial_blocks
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import header_chunks, validate_chunks
+from mdio_catalog.core.cluster import run_tasks
 from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.nodes import get_group
-from mdio_catalog.core.progress import progress
 from mdio_catalog.core.store import Location, staged_write, storage_errors
+from mdio_catalog.core.transfer import (
+    CopyJob,
+    RechunkArrays,
+    RechunkJob,
+    copy_batches,
+    copy_objects,
+    finish_copy,
+    finish_rechunk,
+    prepare_copy,
+    rechunk_block,
+    use_rechunk_arrays,
+)
 from mdio_catalog.exceptions import AccessPatternError, MDIOAlreadyExistsError, MDIOReadOnlyError, ShapeError
 from mdio_catalog.settings import get_settings
 
@@ -42,10 +58,15 @@ def copy_mdio(
     copy_headers: bool = False,
     storage_options_input: dict[str, Any] | None = None,
     storage_options_output: dict[str, Any] | None = None,
+    *,
+    client: Any = None,
 ) -> None:
     """Copy a dataset with every access pattern: structure, attributes, live mask and statistics always; trace
     data with ``copy_traces``; trace headers with ``copy_headers``. ``trace_count`` stays true (the reference
     resets it to 0). Stored chunks are copied as bytes, in parallel, into a staged copy moved into place at the end.
+
+    ``client`` (a ``distributed.Client``) copies the chunk objects on that cluster's workers, in batches of many
+    objects per task; both stores must then be reachable from the workers (object stores, or a shared disk).
     """
     reader = MDIOReader(
         source_path,
@@ -59,20 +80,29 @@ def copy_mdio(
     keep = _copy_filter(reader, copy_traces, copy_headers)
     with staged_write(target, overwrite) as staging:
         src_fs, src_root = source.filesystem()
-        dst_fs, dst_root = staging.filesystem()
         with storage_errors(source):
-            keys = sorted(
-                os.path.relpath(path, src_root) if source.is_local else path[len(src_root) :].lstrip("/")
-                for path in src_fs.find(src_root)
-            )
-        wanted = [key for key in keys if keep(key)]
-        with (
-            storage_errors(staging),
-            progress(len(wanted), "Copying chunks", unit="file") as bar,
-            ThreadPoolExecutor(max(4, 2 * get_settings().workers)) as pool,
-        ):
-            for _ in pool.map(lambda key: _copy_key(src_fs, f"{src_root}/{key}", dst_fs, f"{dst_root}/{key}"), wanted):
-                bar.update()
+            found = src_fs.find(src_root, detail=True)
+        sizes = sorted(
+            (os.path.relpath(path, src_root) if source.is_local else path[len(src_root) :].lstrip("/"),
+             int(info.get("size") or 0))
+            for path, info in found.items()
+            if info.get("type") != "directory"
+        )  # fmt: skip
+        threads = max(4, 2 * get_settings().workers)
+        parallel = sum(client.nthreads().values()) if client is not None else threads
+        batches = copy_batches(((key, size) for key, size in sizes if keep(key)), parallel)
+        job = CopyJob(source=source, target=staging, token=uuid.uuid4().hex)
+        try:
+            with storage_errors(staging):
+                prepare_copy(job)
+                tasks = run_tasks(
+                    copy_objects, batches, shared=(job,), client=client, workers=threads, total=len(batches),
+                    description="Copying chunks", unit="batch", in_flight=2 * threads if client is None else None,
+                )  # fmt: skip
+                for _ in tasks:
+                    pass
+        finally:
+            finish_copy(job)
         writer = MDIOWriter(
             staging.url, access_pattern=reader.access_pattern, storage_options=dict(staging.storage_options)
         )
@@ -110,13 +140,6 @@ def _copy_filter(reader: MDIOAccessor, copy_traces: bool, copy_headers: bool) ->
     return keep
 
 
-def _copy_key(src_fs: Any, src: str, dst_fs: Any, dst: str) -> None:
-    data = src_fs.cat_file(src)
-    parent = dst.rsplit("/", 1)[0]
-    dst_fs.makedirs(parent, exist_ok=True)
-    dst_fs.pipe_file(dst, data)
-
-
 # --- rechunk ----------------------------------------------------------------------------------------------------
 def rechunk(
     source: MDIOAccessor,
@@ -124,9 +147,12 @@ def rechunk(
     suffix: str,
     compressor: Codec | None = None,
     overwrite: bool = False,
+    *,
+    client: Any = None,
 ) -> None:
-    """Add ``data/chunked_<suffix>`` (and its trace headers) with ``chunks``, copied from ``source``."""
-    rechunk_batch(source, [chunks], [suffix], compressor=compressor, overwrite=overwrite)
+    """Add ``data/chunked_<suffix>`` (and its trace headers) with ``chunks``, copied from ``source``
+    (on the workers of ``client``, a ``distributed.Client``, when given)."""
+    rechunk_batch(source, [chunks], [suffix], compressor=compressor, overwrite=overwrite, client=client)
 
 
 def rechunk_batch(
@@ -135,11 +161,15 @@ def rechunk_batch(
     suffix_list: Sequence[str],
     compressor: Codec | None = None,
     overwrite: bool = False,
+    *,
+    client: Any = None,
 ) -> None:
     """Add one access pattern per ``(chunks, suffix)`` pair, reading the source once.
 
     ``source`` must be writable (``MDIOWriter`` or mode 'r+'/'w'). A suffix equal to the source's own pattern,
-    or one that exists without ``overwrite``, is refused before anything is written.
+    or one that exists without ``overwrite``, is refused before anything is written. ``client`` (a
+    ``distributed.Client``) copies the blocks on that cluster's workers, which open the dataset from its URL and
+    storage options (so it must be reachable from them) and write the new chunks directly.
     """
     if source.mode == "r":
         raise MDIOReadOnlyError(
@@ -172,7 +202,7 @@ def rechunk_batch(
             arrays = [_create_target(root, source, chunks, suffix, codec) for chunks, suffix in targets]
             written = [suffix for _, suffix in targets]
             for group in _plan_passes(source, [c for c, _ in targets]):
-                _copy_pass(source, [arrays[i] for i in group])
+                _copy_pass(source, [arrays[i] for i in group], [targets[i][1] for i in group], client)
             zarr.consolidate_metadata(root.store)
     except BaseException:
         # Never leave a half-filled access pattern that looks usable.
@@ -237,31 +267,28 @@ def _plan_passes(source: MDIOAccessor, target_chunks: Sequence[tuple[int, ...]])
     return groups
 
 
-def _copy_pass(source: MDIOAccessor, targets: Sequence[tuple[zarr.Array, zarr.Array]]) -> None:
+def _copy_pass(
+    source: MDIOAccessor, targets: Sequence[tuple[zarr.Array, zarr.Array]], suffixes: Sequence[str], client: Any
+) -> None:
     block = _block_for(source.shape, [source.trace_array.chunks, *(t[0].chunks for t in targets)])
     blocks: Iterator[Block] = spatial_blocks(source.shape, block)
     total = math.prod(-(-n // b) for n, b in zip(source.shape, block, strict=True))
-    workers = get_settings().workers
-
-    def copy_block(region: Block) -> None:
-        values = source.trace_array[region]
-        if not np.any(values) and not np.any(source.live_mask_array[region[:-1]]):
-            return  # nothing stored here: leave the target chunks unwritten (they read back as zeros)
-        headers = source.header_array[region[:-1]] if region[-1].start == 0 else None
-        for data, header_array in targets:
-            data[region] = values
-            if headers is not None:
-                header_array[region[:-1]] = headers
-
-    with progress(total, "Rechunking", unit="block") as bar, ThreadPoolExecutor(workers) as pool:
-        pending: set[Future[None]] = set()
-        for region in blocks:
-            pending.add(pool.submit(copy_block, region))
-            while len(pending) > workers:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    future.result()
-                    bar.update()
-        for future in pending:
-            future.result()
-            bar.update()
+    job = RechunkJob(
+        location=Location.of(source.url, source.storage_options),
+        access_pattern=source.access_pattern,
+        suffixes=tuple(suffixes),
+        token=uuid.uuid4().hex,
+    )
+    # Threads of this process use the arrays already open; cluster workers open them from the URL.
+    use_rechunk_arrays(
+        job, RechunkArrays(source.trace_array, source.header_array, source.live_mask_array, tuple(targets))
+    )
+    try:
+        tasks = run_tasks(
+            rechunk_block, blocks, shared=(job,), client=client, workers=get_settings().workers, total=total,
+            description="Rechunking", unit="block",
+        )  # fmt: skip
+        for _ in tasks:
+            pass
+    finally:
+        finish_rechunk(job)

@@ -13,8 +13,7 @@ import base64
 import os
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +23,7 @@ import numpy.typing as npt
 from mdio_catalog.api.accessor import MDIOReader
 from mdio_catalog.converters.segy_blocks import spatial_blocks
 from mdio_catalog.core import layout
+from mdio_catalog.core.cluster import OperationCache, run_tasks
 from mdio_catalog.core.headers import (
     BINARY_HEADER_FIELDS,
     FILE_HEADER_SIZE,
@@ -32,7 +32,6 @@ from mdio_catalog.core.headers import (
     TRACE_HEADER_SIZE,
 )
 from mdio_catalog.core.headers import trace_header_dtype as standard_header_dtype
-from mdio_catalog.core.progress import progress
 from mdio_catalog.exceptions import ExportError, ShapeError
 from mdio_catalog.segy.binary_header import encode_binary_header, parse_binary_header
 from mdio_catalog.segy.formats import SAMPLE_FORMATS, encode_samples, get_format
@@ -185,17 +184,15 @@ def _grid_fill(
     return by_axis, constants
 
 
-_WORKER_READER: dict[str, MDIOReader] = {}
+_WORKER_READER: OperationCache[MDIOReader] = OperationCache()
 
 
 def _worker_reader(plan: ExportPlan) -> MDIOReader:
-    """The reader of the export in progress, opened once per worker process (older exports are dropped)."""
-    if plan.token not in _WORKER_READER:
-        _WORKER_READER.clear()
-        _WORKER_READER[plan.token] = MDIOReader(
-            plan.url, access_pattern=plan.access_pattern, storage_options=dict(plan.storage_options)
-        )
-    return _WORKER_READER[plan.token]
+    """The reader of the export in progress, opened once per process (the caller's own reader locally)."""
+    return _WORKER_READER.get(
+        plan.token,
+        lambda: MDIOReader(plan.url, access_pattern=plan.access_pattern, storage_options=dict(plan.storage_options)),
+    )
 
 
 def file_header(reader: MDIOReader, endian: Endian, sample_format: int) -> bytes:
@@ -337,12 +334,20 @@ def mdio_to_segy(
         fill_constants=fill[1] if fill else None,
     )
     header = file_header(reader, byte_order, sample_format)
-    with SegyWriter(output_segy_path, header, plan.trace_size, n_traces) as writer:
-        blocks = list(spatial_blocks(spatial, block_shape))
-        runs = _run_on_cluster(client, plan, blocks) if client is not None else _run_locally(plan, blocks, reader)
-        for first, records in runs:
-            writer.write_traces(first, records)
-        writer.commit()
+    _WORKER_READER.put(plan.token, reader)  # this process's threads read through the reader opened above
+    try:
+        with SegyWriter(output_segy_path, header, plan.trace_size, n_traces) as writer:
+            blocks = list(spatial_blocks(spatial, block_shape))
+            tasks = run_tasks(
+                export_block, blocks, shared=(plan,), client=client, workers=get_settings().workers,
+                total=len(blocks), description="Exporting traces", unit="chunk",
+            )  # fmt: skip
+            for runs in tasks:
+                for first, records in runs:
+                    writer.write_traces(first, records)
+            writer.commit()
+    finally:
+        _WORKER_READER.drop(plan.token)
 
 
 def _block_shape(reader: MDIOReader, new_chunks: Sequence[int] | None) -> tuple[int, ...]:
@@ -351,54 +356,3 @@ def _block_shape(reader: MDIOReader, new_chunks: Sequence[int] | None) -> tuple[
     if len(new_chunks) != reader.n_dim:
         raise ShapeError(f"new_chunks {tuple(new_chunks)} must have {reader.n_dim} entries (one per dimension).")
     return tuple(int(c) if c and c > 0 else n for c, n in zip(new_chunks[:-1], reader.shape, strict=False))
-
-
-def _run_locally(
-    plan: ExportPlan, blocks: list[Block], reader: MDIOReader
-) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
-    workers = get_settings().workers
-    with progress(len(blocks), "Exporting traces", unit="chunk") as bar, ThreadPoolExecutor(workers) as pool:
-        pending: set[Future[list[tuple[int, npt.NDArray[np.uint8]]]]] = set()
-        todo = iter(blocks)
-        try:
-            for block in todo:
-                pending.add(pool.submit(export_block, plan, block, reader))
-                while len(pending) > workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield from future.result()
-                        bar.update()
-            for future in pending:
-                yield from future.result()
-                bar.update()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-
-
-def _run_on_cluster(client: Any, plan: ExportPlan, blocks: list[Block]) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
-    from distributed import as_completed
-
-    in_flight = max(2, 2 * len(client.nthreads()))
-    plan_future = client.scatter(plan, broadcast=True)
-    todo = iter(blocks)
-    with progress(len(blocks), "Exporting traces", unit="chunk") as bar:
-        futures = as_completed(
-            [client.submit(export_block, plan_future, b, pure=False) for b in _take(todo, in_flight)]
-        )
-        for future in futures:
-            yield from future.result()
-            bar.update()
-            for block in _take(todo, 1):
-                futures.add(client.submit(export_block, plan_future, block, pure=False))
-
-
-def _take(iterator: Iterator[Block], n: int) -> list[Block]:
-    out = []
-    for _ in range(n):
-        try:
-            out.append(next(iterator))
-        except StopIteration:
-            break
-    return out

@@ -6,8 +6,10 @@ this process, or, given a ``distributed.Client``, on the cluster's workers: shar
 at most a few tasks per worker thread are in flight (bounded memory on both sides), results come back as they
 complete, progress follows the cluster, and the first failure cancels the rest and is raised.
 
-Task functions must be module-level (workers import them). Each task run on a worker bumps a per-process counter
-(:func:`task_counts`), so callers and tests can see where the work ran (``client.run(task_counts)``).
+Task functions must be module-level (workers import them) and open what they work on themselves, from URLs and
+storage options, once per operation and process (:class:`OperationCache`). Each task run on a worker bumps a
+per-process counter (:func:`task_counts`), so callers and tests can see where the work ran
+(``client.run(task_counts)``).
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ import contextlib
 import itertools
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mdio_catalog.core.progress import progress
 from mdio_catalog.exceptions import ClusterError
 
 T = TypeVar("T")
 R = TypeVar("R")
+V = TypeVar("V")
 
 _COUNTS: Counter[str] = Counter()
 _COUNTS_LOCK = threading.Lock()
@@ -48,6 +51,44 @@ def _counted(fn: Callable[..., R], *args: Any) -> R:
     with _COUNTS_LOCK:
         _COUNTS[getattr(fn, "__qualname__", repr(fn))] += 1
     return fn(*args)
+
+
+class OperationCache(Generic[V]):
+    """What task functions open (datasets, arrays, filesystems), once per operation token and process.
+
+    On a worker the first task of an operation opens its objects from URLs and storage options, the operation's
+    other tasks reuse them; only the last ``keep`` operations are remembered. The local path puts what it already
+    has open under its token (:meth:`put`), so its threads run the same task functions without opening anything.
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self._keep = keep
+        self._values: OrderedDict[str, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str, opener: Callable[[], V]) -> V:
+        """The objects of operation ``token``, opened by ``opener`` the first time (once, whatever the threads)."""
+        with self._lock:
+            if token in self._values:
+                self._values.move_to_end(token)
+                return self._values[token]
+            value = opener()
+            self._remember(token, value)
+            return value
+
+    def put(self, token: str, value: V) -> None:
+        with self._lock:
+            self._remember(token, value)
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._values.pop(token, None)
+
+    def _remember(self, token: str, value: V) -> None:
+        self._values[token] = value
+        self._values.move_to_end(token)
+        while len(self._values) > self._keep:
+            self._values.popitem(last=False)
 
 
 def run_tasks(

@@ -1,0 +1,182 @@
+"""Task functions of dataset-wide copies: stored objects copied as bytes, and blocks copied into new chunkings.
+
+``copy_mdio`` and ``rechunk_batch`` (in ``api/``) plan the work; the functions here do one piece of it, on a thread
+of this process or on a dask worker (both through :func:`mdio_catalog.core.cluster.run_tasks`). Each piece opens
+what it needs from URLs and storage options, once per operation and process, writes straight into the target
+store and returns a small result (a byte count, whether a block held data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import zarr
+
+from mdio_catalog.core import layout
+from mdio_catalog.core.cluster import OperationCache
+from mdio_catalog.core.nodes import get_array
+from mdio_catalog.core.store import Location, open_root
+
+Block = tuple[slice, ...]
+
+#: Most bytes and objects one copy task carries (it holds its objects in memory between reading and writing).
+COPY_TASK_BYTES = 64 * 2**20
+COPY_TASK_KEYS = 256
+
+
+# --- copying stored objects -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CopyJob:
+    """One copy of stored objects between two roots (picklable: shipped once to every worker)."""
+
+    source: Location
+    target: Location
+    token: str
+
+
+@dataclass(frozen=True)
+class _Filesystems:
+    source: Any
+    source_root: str
+    target: Any
+    target_root: str
+
+
+_FILESYSTEMS: OperationCache[_Filesystems] = OperationCache()
+
+
+def _filesystems(job: CopyJob) -> _Filesystems:
+    def open_both() -> _Filesystems:
+        src_fs, src_root = job.source.filesystem()
+        dst_fs, dst_root = job.target.filesystem()
+        return _Filesystems(src_fs, src_root.rstrip("/"), dst_fs, dst_root.rstrip("/"))
+
+    return _FILESYSTEMS.get(job.token, open_both)
+
+
+def prepare_copy(job: CopyJob) -> None:
+    """Create the target root (object stores: nothing per key, or the bucket when it is missing) and remember the
+    filesystems of this process for the local threads."""
+    fs = _filesystems(job)
+    fs.target.makedirs(fs.target_root, exist_ok=True)
+
+
+def finish_copy(job: CopyJob) -> None:
+    """Forget the filesystems of ``job`` in this process."""
+    _FILESYSTEMS.drop(job.token)
+
+
+def copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
+    """Copy the objects ``keys`` (relative to the roots) byte for byte; return the bytes copied.
+
+    Object stores get the whole batch at once (fsspec sends the requests concurrently); local targets get their
+    folders created once per folder.
+    """
+    fs = _filesystems(job)
+    blobs = _read_all(fs.source, [f"{fs.source_root}/{key}" for key in keys])
+    if job.target.is_local:
+        for parent in sorted({key.rpartition("/")[0] for key in keys if "/" in key}):
+            fs.target.makedirs(f"{fs.target_root}/{parent}", exist_ok=True)
+    payload = {f"{fs.target_root}/{key}": data for key, data in zip(keys, blobs, strict=True)}
+    if len(payload) > 1 and getattr(fs.target, "async_impl", False):
+        fs.target.pipe(payload)  # concurrent requests
+    else:
+        for path, data in payload.items():
+            fs.target.pipe_file(path, data)
+    return sum(len(data) for data in blobs)
+
+
+def _read_all(fs: Any, paths: list[str]) -> list[bytes]:
+    """The bytes of every path, in order: concurrent requests on asynchronous (object-store) filesystems."""
+    if len(paths) == 1 or not getattr(fs, "async_impl", False):
+        return [fs.cat_file(path) for path in paths]
+    found = fs.cat(paths, on_error="raise")
+    return [found[path] if path in found else found[fs._strip_protocol(path)] for path in paths]
+
+
+def copy_batches(sizes: Iterable[tuple[str, int]], parallel: int) -> list[tuple[str, ...]]:
+    """Group ``(key, size)`` pairs (in order) into tasks: about eight per parallel slot so the work balances, but
+    none larger than :data:`COPY_TASK_BYTES` or :data:`COPY_TASK_KEYS` (a single larger object gets its own)."""
+    items = list(sizes)
+    if not items:
+        return []
+    per_task = max(1, min(COPY_TASK_KEYS, math.ceil(len(items) / (8 * max(1, parallel)))))
+    batches: list[tuple[str, ...]] = []
+    current: list[str] = []
+    current_bytes = 0
+    for key, size in items:
+        if current and (len(current) >= per_task or current_bytes + size > COPY_TASK_BYTES):
+            batches.append(tuple(current))
+            current, current_bytes = [], 0
+        current.append(key)
+        current_bytes += size
+    batches.append(tuple(current))
+    return batches
+
+
+# --- rechunking -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RechunkJob:
+    """One pass of a rechunk: the source pattern of a dataset copied into the new patterns ``suffixes``."""
+
+    location: Location
+    access_pattern: str
+    suffixes: tuple[str, ...]
+    token: str
+
+
+@dataclass(frozen=True)
+class RechunkArrays:
+    """The open arrays of a rechunk pass: source traces, headers and live mask, and (data, headers) per target."""
+
+    traces: zarr.Array
+    headers: zarr.Array
+    live_mask: zarr.Array
+    targets: tuple[tuple[zarr.Array, zarr.Array], ...]
+
+
+_RECHUNK_ARRAYS: OperationCache[RechunkArrays] = OperationCache()
+
+
+def open_rechunk_arrays(job: RechunkJob) -> RechunkArrays:
+    """Open the arrays of ``job`` from its URL (live metadata: the new patterns are not consolidated yet)."""
+    root = open_root(job.location, mode="r+")
+    return RechunkArrays(
+        traces=get_array(root, layout.data_array_path(job.access_pattern)),
+        headers=get_array(root, layout.header_array_path(job.access_pattern)),
+        live_mask=get_array(root, layout.live_mask_path()),
+        targets=tuple(
+            (get_array(root, layout.data_array_path(s)), get_array(root, layout.header_array_path(s)))
+            for s in job.suffixes
+        ),
+    )
+
+
+def use_rechunk_arrays(job: RechunkJob, arrays: RechunkArrays) -> None:
+    """Hand the arrays the caller already opened to the tasks of ``job`` run in this process."""
+    _RECHUNK_ARRAYS.put(job.token, arrays)
+
+
+def finish_rechunk(job: RechunkJob) -> None:
+    """Forget the arrays of ``job`` in this process."""
+    _RECHUNK_ARRAYS.drop(job.token)
+
+
+def rechunk_block(job: RechunkJob, region: Block) -> bool:
+    """Copy one block of the source (aligned to every chunking involved) into every target: each target chunk it
+    covers is written whole, once. Blocks without data or live traces are skipped (their chunks stay unwritten
+    and read back as zeros). Returns whether the block was written."""
+    arrays = _RECHUNK_ARRAYS.get(job.token, lambda: open_rechunk_arrays(job))
+    values = arrays.traces[region]
+    if not np.any(values) and not np.any(arrays.live_mask[region[:-1]]):
+        return False
+    headers = arrays.headers[region[:-1]] if region[-1].start == 0 else None
+    for data, header_array in arrays.targets:
+        data[region] = values
+        if headers is not None:
+            header_array[region[:-1]] = headers
+    return True
