@@ -1,14 +1,21 @@
 """segy_to_mdio: ingest a SEG-Y file into an MDIO dataset.
 
 Steps: open the file (local or fsspec), scan the index header words as columns, apply grid overrides, build the
-grid (with duplicate and sparsity checks), lay out the dataset beside the target, write every spatial chunk from a
-thread pool, then store live mask, statistics and headers and move the dataset into place.
+grid (with duplicate and sparsity checks), lay out the dataset beside the target, write every spatial chunk, then
+store live mask, statistics and headers and move the dataset into place.
+
+The header scan and the chunk writing are streams of independent tasks (``segy/header_scan.py``,
+``converters/segy_blocks.py``) run by ``core/cluster.run_tasks``: on this process's threads, or with a
+``distributed.Client`` on the cluster's workers, which read their own byte ranges of the SEG-Y and write whole
+chunks of the staged dataset straight to the target store. Only this process publishes, once every task succeeded.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import uuid
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +24,15 @@ import numpy as np
 import numpy.typing as npt
 import zarr
 
-from mdio_catalog.converters.segy_blocks import BlockWriter, write_blocks
+from mdio_catalog.converters.segy_blocks import (
+    BlockWriter,
+    IngestPlan,
+    release_writer,
+    share_writer,
+    units_per_task,
+    wait_for_abandoned,
+    write_units,
+)
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import default_chunks, validate_chunks
 from mdio_catalog.core.compressors import trace_compressor
@@ -25,9 +40,10 @@ from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _cre
 from mdio_catalog.core.geometry import TraceGeometry, build_geometry, check_density, check_unique_cells
 from mdio_catalog.core.headers import V0_BINARY_HEADER_KEYS
 from mdio_catalog.core.nodes import get_array, get_group
-from mdio_catalog.core.progress import progress
 from mdio_catalog.core.store import Location, refuse_existing, staged_write, storage_errors
 from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, ShapeError
+from mdio_catalog.segy import header_scan
+from mdio_catalog.segy.header_scan import SegyRef, scan_header_columns
 from mdio_catalog.segy.overrides import apply_grid_overrides
 from mdio_catalog.segy.reader import SegyFile
 from mdio_catalog.segy.trace_headers import header_field
@@ -97,6 +113,7 @@ def segy_to_mdio(
     index_lengths: Sequence[int | None] | None = None,
     endian: str | None = None,
     sample_format: int | str | None = None,
+    client: Any = None,
 ) -> None:
     """Convert a SEG-Y file to MDIO.
 
@@ -153,39 +170,37 @@ def segy_to_mdio(
                 UserWarning,
                 stacklevel=2,
             )
-        columns = _scan_headers(segy, fields)
-        for name in computed:
-            columns[name] = np.zeros(segy.n_traces, dtype=np.int64)
-        result = apply_grid_overrides(columns, names, overrides, chunksize)
-        geometry = build_geometry(
-            result.columns, result.index_names, sample_coordinates(segy.n_samples, segy.sample_interval)
-        )
-        check_unique_cells(geometry, result.columns, result.index_names)
-        check_density(
-            geometry.grid.num_cells, segy.n_traces, settings.sparsity.warn_ratio, settings.sparsity.error_ratio
-        )
-        chunks = _resolve_chunks(result.chunksize, geometry, overrides)
-        with staged_write(target, overwrite) as staging:
-            _write_dataset(segy, staging, geometry, chunks, lossless, compression_tolerance, settings.workers)
+        token = uuid.uuid4().hex
+        ref = SegyRef.of(segy, token)
+        header_scan.share(ref, segy)  # local tasks use the open file; cluster workers open their own once
+        try:
+            columns = scan_header_columns(segy, ref, fields, client=client)
+            for name in computed:
+                columns[name] = np.zeros(segy.n_traces, dtype=np.int64)
+            result = apply_grid_overrides(columns, names, overrides, chunksize)
+            geometry = build_geometry(
+                result.columns, result.index_names, sample_coordinates(segy.n_samples, segy.sample_interval)
+            )
+            check_unique_cells(geometry, result.columns, result.index_names)
+            check_density(
+                geometry.grid.num_cells, segy.n_traces, settings.sparsity.warn_ratio, settings.sparsity.error_ratio
+            )
+            chunks = _resolve_chunks(result.chunksize, geometry, overrides)
+            with staged_write(target, overwrite) as staging:
+                _write_dataset(
+                    segy, ref, staging, geometry, chunks, lossless, compression_tolerance, settings.workers, client
+                )
+        finally:
+            header_scan.release(token)
+            release_writer(token)
+            if client is not None:
+                with contextlib.suppress(Exception):  # workers drop the file and arrays of this ingestion
+                    client.run(_release_on_worker, token)
 
 
-#: Traces per step of the header scan: one progress tick, a few MiB of columns.
-_SCAN_STEP = 1 << 20
-
-
-def _scan_headers(segy: SegyFile, fields: Sequence[Any]) -> dict[str, npt.NDArray[Any]]:
-    """The index header words of every trace as columns, scanned in steps so long scans show progress."""
-    parts: list[dict[str, npt.NDArray[Any]]] = []
-    with progress(segy.n_traces, "Scanning headers", unit="trace") as bar:
-        for start in range(0, segy.n_traces, _SCAN_STEP):
-            stop = min(start + _SCAN_STEP, segy.n_traces)
-            parts.append(segy.header_columns(fields, start, stop))
-            bar.update(stop - start)
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:  # a file with no traces
-        return segy.header_columns(fields, 0, 0)
-    return {field.name: np.concatenate([part[field.name] for part in parts]) for field in fields}
+def _release_on_worker(token: str) -> None:
+    header_scan.release(token)
+    release_writer(token)
 
 
 def _resolve_chunks(
@@ -202,12 +217,14 @@ def _resolve_chunks(
 
 def _write_dataset(
     segy: SegyFile,
+    ref: SegyRef,
     staging: Location,
     geometry: TraceGeometry,
     chunks: tuple[int, ...],
     lossless: bool,
     compression_tolerance: float,
     workers: int,
+    client: Any = None,
 ) -> None:
     grid = geometry.grid
     pattern = layout.default_access_pattern(grid.ndim)
@@ -221,8 +238,23 @@ def _write_dataset(
     with storage_errors(staging):
         data = get_array(root, layout.data_array_path(pattern))
         headers = get_array(root, layout.header_array_path(pattern))
-        writer = BlockWriter(segy, geometry.trace_of_cell(), data, headers)
-        stats = write_blocks(writer, chunks[:-1], workers, "Writing traces")
+        plan = IngestPlan(
+            token=ref.token,
+            segy=ref,
+            target=staging,
+            data_path=layout.data_array_path(pattern),
+            header_path=layout.header_array_path(pattern),
+        )
+        share_writer(plan, BlockWriter(segy, data, headers))
+        trace_of_cell = geometry.trace_of_cell()
+        group = units_per_task(grid.spatial_shape, chunks[:-1], segy.trace_size, remote=segy.is_remote)
+        try:
+            stats, inexact = write_units(plan, trace_of_cell, chunks[:-1], group=group, client=client, workers=workers)
+        except BaseException:
+            if client is not None:  # tasks already running on workers finish before the staged copy is deleted
+                with contextlib.suppress(Exception):
+                    wait_for_abandoned(client, plan.token)
+            raise
         get_array(root, layout.live_mask_path())[...] = geometry.live_mask()
         root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: int(geometry.cells.size)})
         get_group(root, layout.METADATA_GROUP).attrs.update(
@@ -236,7 +268,7 @@ def _write_dataset(
                         "sample_format": segy.sample_format,
                         "file_header": base64.b64encode(segy.raw_file_header).decode("ascii"),
                         "extended_text_headers": segy.extended_text_headers,
-                        "inexact_samples": writer.inexact_samples,
+                        "inexact_samples": inexact,
                     }
                 },
             }

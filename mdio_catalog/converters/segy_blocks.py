@@ -1,27 +1,38 @@
 """Writing SEG-Y traces into MDIO chunk by chunk: the unit of parallel work of ``segy_to_mdio``.
 
-A work unit is one chunk of the spatial grid (all its sample chunks and its header chunk). Its traces are read in
-runs of consecutive trace numbers, decoded, placed into a dense block and written with one zarr call; a unit whose
-cells are all dead writes nothing. Units are independent, so they run on a thread pool: reading (``pread``),
-decoding (numpy) and compression (Blosc/ZFP) release the GIL.
+A work unit is a chunk-aligned region of the spatial grid (one chunk, or for a SEG-Y on an object store a few
+chunks side by side along the fastest axis, so that its runs of consecutive traces are long requests) with all
+its sample chunks and its header chunks. Its traces are read in runs of consecutive trace numbers (concurrently
+on object stores), decoded, placed into a dense block and written with one zarr call per sample-chunk run; a
+unit whose cells are all dead writes nothing. Units are independent: they run on this process's threads
+(reading, decoding and compression release the GIL) or as tasks on a dask cluster, through the same
+:func:`write_unit`. A task receives the plan (scattered once) and its unit (the region and the trace number of
+each of its cells, a few KiB), opens the SEG-Y and the staged arrays once per ingestion and process, writes
+whole chunks straight to the target store, and returns its statistics and inexact-sample count.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import threading
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import zarr
 
+from mdio_catalog.core.cluster import OperationCache, run_tasks
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, trace_header_dtype
-from mdio_catalog.core.progress import progress
 from mdio_catalog.core.statistics import SummaryStatistics
+from mdio_catalog.core.store import Location, open_store, storage_errors
+from mdio_catalog.segy.header_scan import SegyRef
 from mdio_catalog.segy.reader import SegyFile
+from mdio_catalog.segy.source import READ_PIECE_BYTES
 
 Block = tuple[slice, ...]
 
@@ -33,12 +44,43 @@ def spatial_blocks(shape: Sequence[int], chunks: Sequence[int]) -> Iterator[Bloc
         yield tuple(slice(s, min(s + c, n)) for s, c, n in zip(starts, chunks, shape, strict=True))
 
 
+#: Longest run of consecutive traces a unit of a SEG-Y on an object store is grown to (one ranged request).
+TARGET_RUN_BYTES: Final = READ_PIECE_BYTES
+
+#: Memory a write task may use (raw traces, decoded samples, compression), which bounds how many chunks a unit
+#: of a SEG-Y on an object store groups.
+TASK_MEMORY_BYTES: Final = 256 * 1024 * 1024
+
+#: Bytes held per byte of raw traces while a unit is written: the raw traces, float32 samples, chunk buffers.
+_MEMORY_PER_RAW_BYTE: Final = 2.5
+
+
+@dataclass(frozen=True)
+class WriteUnit:
+    """One task: a chunk-aligned region of the spatial grid and the trace number of each of its cells (-1: dead).
+
+    ``index`` is the unit's rank in C order, so results are merged in the same order however they complete.
+    """
+
+    index: int
+    region: Block
+    traces: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """What a task sends back: the statistics of each chunk block of its region (C order), inexact samples."""
+
+    index: int
+    stats: tuple[SummaryStatistics, ...]
+    inexact: int = 0
+
+
 @dataclass
 class BlockWriter:
-    """Reads the traces of one spatial block from ``segy`` and writes them to ``data`` and ``headers``."""
+    """Reads the traces of a unit from ``segy`` and writes them to ``data`` and ``headers``."""
 
     segy: SegyFile
-    trace_of_cell: npt.NDArray[np.int64]
     data: zarr.Array
     headers: zarr.Array
 
@@ -48,35 +90,33 @@ class BlockWriter:
         # sample-chunk slab finds them ~10x faster, so the zarr check is turned off and empty slabs skipped here.
         self._unchecked = self.data.with_config({"write_empty_chunks": True})
         self._sample_chunk = int(self.data.chunks[-1])
+        self._block_width = int(self.data.chunks[-2])
         self._disk_headers = trace_header_dtype(">" if self.segy.endian == "big" else "<")
         native = self.segy.format_info.dtype
         # float32 holds int8/16/24 and float32 exactly; wider integers and float64 are checked sample by sample.
         self._check_exact = native == np.float64 or (native.kind in "iu" and native.itemsize >= 4 and
                                                      self.segy.format_info.storage is not None)  # fmt: skip
-        self._lock = threading.Lock()
-        self.inexact_samples = 0
 
-    def _read(self, traces: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+    def _read(self, traces: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], int]:
         if not self._check_exact:
-            return self.segy.read_trace_indices(traces)
+            return (*self.segy.read_trace_indices(traces), 0)
         raw_headers, native = self.segy.read_trace_indices(traces, dtype=None)
         samples = native.astype(np.float32)
         with np.errstate(invalid="ignore", over="ignore"):  # values past the type's range come back wrong: inexact
             inexact = int(np.count_nonzero(samples.astype(native.dtype) != native))
-        if inexact:
-            with self._lock:
-                self.inexact_samples += inexact
-        return raw_headers, samples
+        return raw_headers, samples, inexact
 
-    def write(self, block: Block) -> SummaryStatistics:
-        traces = self.trace_of_cell[block]
+    def write(self, unit: WriteUnit) -> UnitResult:
+        traces = unit.traces
         live = traces >= 0
+        widths = _block_widths(traces.shape[-1], self._block_width)
         if not live.any():
-            return SummaryStatistics()
+            return UnitResult(unit.index, tuple(SummaryStatistics() for _ in widths))
         wanted = traces[live]
-        raw_headers, samples = self._read(wanted)
+        raw_headers, samples, inexact = self._read(wanted)
         decoded_headers = raw_headers.view(self._disk_headers).reshape(-1).astype(TRACE_HEADER_DTYPE)
-        if live.all():  # the common case: use the decoded arrays as they are, no scatter copy
+        all_live = bool(live.all())
+        if all_live:  # the common case: use the decoded arrays as they are, no scatter copy
             values = samples.reshape(*traces.shape, self.segy.n_samples)
             headers = decoded_headers.reshape(traces.shape)
         else:
@@ -84,14 +124,35 @@ class BlockWriter:
             values[live] = samples
             headers = np.zeros(traces.shape, dtype=TRACE_HEADER_DTYPE)
             headers[live] = decoded_headers
-        stats = SummaryStatistics.of(samples)
-        if bool(live.all()) and stats.count == samples.size:  # no zero sample: no empty chunk possible
+        stats = _block_stats(samples, values, live, widths)
+        block = unit.region
+        if all_live and sum(s.count for s in stats) == samples.size:  # no zero sample: no empty chunk possible
             self._unchecked[(*block, slice(None))] = values
         else:
             for window in _nonzero_sample_runs(values, self._sample_chunk):
                 self._unchecked[(*block, window)] = values[..., window]
         self.headers[block] = headers
-        return stats
+        return UnitResult(unit.index, stats, inexact)
+
+
+def _block_widths(width: int, block: int) -> list[slice]:
+    """The chunk blocks of a unit along the fastest spatial axis."""
+    return [slice(start, min(start + block, width)) for start in range(0, width, block)]
+
+
+def _block_stats(
+    samples: npt.NDArray[np.float32], values: np.ndarray, live: npt.NDArray[np.bool_], widths: list[slice]
+) -> tuple[SummaryStatistics, ...]:
+    """Statistics of each chunk block of a unit, each over its live traces in C order: the same numbers whether
+    a unit holds one block or several (so grouping does not change the merged result by a rounding)."""
+    if len(widths) == 1:
+        return (SummaryStatistics.of(samples),)
+    out = []
+    for width in widths:
+        part_live = live[..., width]
+        part = values[..., width, :]
+        out.append(SummaryStatistics.of(part if part_live.all() else part[part_live]))
+    return tuple(out)
 
 
 def _nonzero_sample_runs(values: np.ndarray, sample_chunk: int) -> list[slice]:
@@ -112,28 +173,143 @@ def _nonzero_sample_runs(values: np.ndarray, sample_chunk: int) -> list[slice]:
     return runs
 
 
-def write_blocks(writer: BlockWriter, chunks: Sequence[int], workers: int, description: str) -> SummaryStatistics:
-    """Run ``writer`` over every spatial block with ``workers`` threads, keeping at most workers + 1 in flight
-    (bounded memory), and return the merged statistics."""
-    shape = writer.trace_of_cell.shape
-    blocks = spatial_blocks(shape, chunks)
-    total = int(np.prod([-(-n // c) for n, c in zip(shape, chunks, strict=True)]))
+def units_per_task(
+    shape: Sequence[int], chunks: Sequence[int], trace_size: int, remote: bool, memory: int = TASK_MEMORY_BYTES
+) -> int:
+    """How many chunk blocks side by side along the fastest spatial axis one unit holds.
+
+    One for a local SEG-Y (reads are cheap). For an object store, enough that a run of consecutive traces (a
+    grid row in a file sorted like the grid) reaches :data:`TARGET_RUN_BYTES`, as far as ``memory`` allows.
+    """
+    if not remote or not shape:
+        return 1
+    row_bytes = int(chunks[-1]) * trace_size
+    wanted = -(-TARGET_RUN_BYTES // max(1, row_bytes))
+    block_bytes = math.prod(int(c) for c in chunks) * trace_size * _MEMORY_PER_RAW_BYTE
+    affordable = int(memory // max(1.0, block_bytes))
+    along = -(-int(shape[-1]) // int(chunks[-1]))
+    return max(1, min(wanted, affordable, along))
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """What a write task needs to open, from any process: the SEG-Y and the staged arrays (small, picklable)."""
+
+    token: str
+    segy: SegyRef
+    target: Location
+    data_path: str
+    header_path: str
+
+
+_WRITERS: OperationCache[BlockWriter] = OperationCache()
+
+
+def _open_writer(plan: IngestPlan) -> BlockWriter:
+    store = open_store(plan.target, read_only=False)
+    with storage_errors(plan.target):
+        data = zarr.open_array(store, path=plan.data_path, mode="r+", zarr_format=2)
+        headers = zarr.open_array(store, path=plan.header_path, mode="r+", zarr_format=2)
+    return BlockWriter(plan.segy.open(), data, headers)
+
+
+def share_writer(plan: IngestPlan, writer: BlockWriter) -> None:
+    """Let tasks of ``plan`` run in this process use ``writer`` (already open) instead of opening their own."""
+    _WRITERS.put(plan.token, writer)
+
+
+def release_writer(token: str) -> None:
+    """Forget the writer of an ingestion in this process."""
+    _WRITERS.drop(token)
+
+
+_RUNNING: Counter[str] = Counter()  # write tasks executing in this process, by ingestion
+_ABANDONED: OrderedDict[str, None] = OrderedDict()  # ingestions that failed: their late tasks write nothing
+_STATE_LOCK = threading.Lock()
+
+
+def write_unit(plan: IngestPlan, unit: WriteUnit) -> UnitResult:
+    """Task: read, decode and write the traces of one unit; return its per-block statistics."""
+    with _STATE_LOCK:
+        if plan.token in _ABANDONED:
+            return UnitResult(unit.index, ())
+        _RUNNING[plan.token] += 1
+    try:
+        with storage_errors(plan.target):
+            return _WRITERS.get(plan.token, lambda: _open_writer(plan)).write(unit)
+    finally:
+        with _STATE_LOCK:
+            _RUNNING[plan.token] -= 1
+            if not _RUNNING[plan.token]:
+                del _RUNNING[plan.token]
+
+
+def abandon(token: str) -> int:
+    """Stop the write tasks of a failed ingestion in this process: tasks that start from now on write nothing.
+    Returns how many are still writing (the caller waits for zero before deleting the staged dataset)."""
+    with _STATE_LOCK:
+        _ABANDONED[token] = None
+        while len(_ABANDONED) > 64:
+            _ABANDONED.popitem(last=False)
+        return _RUNNING.get(token, 0)
+
+
+def wait_for_abandoned(client: Any, token: str, timeout: float = 120.0) -> None:
+    """After a failed cluster ingestion: mark it abandoned on every worker and wait until none of its tasks is
+    still writing, so the staged dataset can be deleted without a late task recreating part of it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = client.run(abandon, token)
+        if not any(running.values()) or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
+def write_units(
+    plan: IngestPlan,
+    trace_of_cell: npt.NDArray[np.int64],
+    chunks: Sequence[int],
+    *,
+    group: int = 1,
+    client: Any = None,
+    workers: int = 1,
+    description: str = "Writing traces",
+) -> tuple[SummaryStatistics, int]:
+    """Write every unit (``group`` chunk blocks wide along the fastest axis) on ``workers`` threads or on the
+    cluster of ``client``, with bounded work in flight; return the merged statistics and the inexact samples.
+
+    Block statistics are merged in C order of the blocks whatever order the tasks finish in (results that come
+    early wait, at most the tasks in flight), so local and cluster runs give the same numbers to the last bit.
+    """
+    shape = trace_of_cell.shape
+    unit_chunks = (*chunks[:-1], int(chunks[-1]) * group)
+    total = math.prod(-(-int(n) // int(c)) for n, c in zip(shape, unit_chunks, strict=True))
+
+    def units() -> Iterator[WriteUnit]:
+        for index, region in enumerate(spatial_blocks(shape, unit_chunks)):
+            traces = trace_of_cell[region]
+            # A cluster task gets a compact copy of its slice, never the grid's whole array.
+            yield WriteUnit(index, region, traces.copy() if client is not None else traces)
+
     stats = SummaryStatistics()
-    with progress(total, description, unit="chunk") as bar, ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: set[Future[SummaryStatistics]] = set()
-        try:
-            for block in blocks:
-                pending.add(pool.submit(writer.write, block))
-                if len(pending) > workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        stats = stats + future.result()
-                        bar.update()
-            for future in pending:
-                stats = stats + future.result()
-                bar.update()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-    return stats
+    inexact = 0
+    early: dict[int, UnitResult] = {}
+    following = 0
+    for result in run_tasks(
+        write_unit,
+        units(),
+        shared=(plan,),
+        client=client,
+        workers=workers,
+        total=total,
+        description=description,
+        unit="unit" if group > 1 else "chunk",
+    ):
+        early[result.index] = result
+        while following in early:
+            done = early.pop(following)
+            for block in done.stats:
+                stats = stats + block
+            inexact += done.inexact
+            following += 1
+    return stats, inexact

@@ -85,6 +85,11 @@ class SegyFile:
         return self._source.url
 
     @property
+    def is_remote(self) -> bool:
+        """Whether the file is read over a network filesystem (fsspec: object stores, HTTP) rather than locally."""
+        return isinstance(self._source, FsspecSource)
+
+    @property
     def size(self) -> int:
         """File size in bytes."""
         return self._source.size
@@ -238,7 +243,8 @@ class SegyFile:
     ) -> tuple[npt.NDArray[np.uint8], np.ndarray]:
         """Traces at arbitrary ``indices`` (any order, repeats allowed), returned in the order asked.
 
-        Indices are sorted and grouped into runs of consecutive traces, each read with a single request.
+        Indices are sorted and grouped into runs of consecutive traces, each read with one request (on object
+        stores, runs longer than 8 MiB are cut into pieces, and runs and pieces are requested concurrently).
         """
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if idx.size and (idx.min() < 0 or idx.max() >= self.n_traces):
@@ -246,10 +252,13 @@ class SegyFile:
         order = np.argsort(idx, kind="stable")
         uniq, inverse = np.unique(idx[order], return_inverse=True)
         raw = np.empty((uniq.size, self.trace_size), dtype=np.uint8)
-        for lo, hi in _runs(uniq):  # one read per run of consecutive traces, straight into place
-            first = int(uniq[lo])
-            got = self._source.read_into(self.layout.trace_offset(first), raw[lo:hi])
+        runs = _runs(uniq)
+        # One read per run of consecutive traces, straight into place; on object stores the runs (cut into
+        # pieces of a few MiB) are requested concurrently.
+        requests = [(self.layout.trace_offset(int(uniq[lo])), raw[lo:hi]) for lo, hi in runs]
+        for (lo, hi), got in zip(runs, self._source.read_many_into(requests), strict=True):
             if got != raw[lo:hi].nbytes:
+                first = int(uniq[lo])
                 raise SegyTruncatedError(
                     f"{self.url}: short read of traces [{first}, {first + hi - lo}); "
                     "the file changed since it was opened"

@@ -3,19 +3,33 @@
 Readers never share a file position: local files are read with ``os.pread`` on one descriptor (safe from any
 number of threads, and across ``fork``), fsspec files with stateless ranged reads (``cat_file``). Sources pickle
 by reopening, so a reader can be shipped to worker processes.
+
+Object stores are streamed: a long range is cut into pieces of :data:`READ_PIECE_BYTES` (8 MiB), and several
+pieces are in flight at once (:data:`READS_IN_FLIGHT`) on the filesystem's own event loop, each one ranged GET
+(a start and an end are always given, so s3fs sends no HEAD first). Memory is bounded by the pieces in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import numpy as np
 
 from mdio_catalog.exceptions import MDIONotFoundError, SegyError
+
+#: Largest single ranged request of a streamed read: latency is small against its transfer time, and a few in
+#: flight keep memory small.
+READ_PIECE_BYTES: Final = 8 * 1024 * 1024
+
+#: Ranged requests in flight at once per streamed read (botocore's connection pool holds 10 by default).
+READS_IN_FLIGHT: Final = 8
 
 
 @runtime_checkable
@@ -36,6 +50,15 @@ class ByteSource(Protocol):
 
     def read_ranges(self, offsets: Sequence[int], length: int) -> list[bytes]:
         """``length`` bytes at each offset (one request batch where the backend allows)."""
+        ...
+
+    def read_many_into(self, requests: Sequence[tuple[int, np.ndarray]]) -> list[int]:
+        """Fill each contiguous ``uint8`` array from its offset (concurrently where the backend allows); return
+        the bytes read into each."""
+        ...
+
+    def iter_ranges(self, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
+        """The bytes of each ``(offset, length)`` range, in order, with a few ranges fetched ahead."""
         ...
 
     def memmap(self, offset: int, length: int) -> np.ndarray | None:
@@ -101,6 +124,13 @@ class LocalSource:
     def read_ranges(self, offsets: Sequence[int], length: int) -> list[bytes]:
         return [self.read(int(off), length) for off in offsets]
 
+    def read_many_into(self, requests: Sequence[tuple[int, np.ndarray]]) -> list[int]:
+        return [self.read_into(offset, out) for offset, out in requests]
+
+    def iter_ranges(self, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
+        for offset, length in ranges:
+            yield self.read(offset, length)
+
     def memmap(self, offset: int, length: int) -> np.ndarray | None:
         if length <= 0:
             return np.empty(0, dtype=np.uint8)
@@ -126,15 +156,28 @@ class LocalSource:
 
 
 class FsspecSource:
-    """A file behind any fsspec filesystem (s3://, gs://, memory://, http...), read with ranged requests."""
+    """A file behind any fsspec filesystem (s3://, gs://, memory://, http...), read with ranged requests.
+
+    On asynchronous filesystems (s3fs, gcsfs, http) long reads are split into pieces of at most
+    ``piece_bytes`` with up to ``in_flight`` of them requested at once; other filesystems read piece by piece.
+    """
 
     can_memmap = False
 
-    def __init__(self, url: str, storage_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        storage_options: Mapping[str, Any] | None = None,
+        *,
+        piece_bytes: int = READ_PIECE_BYTES,
+        in_flight: int = READS_IN_FLIGHT,
+    ) -> None:
         import fsspec
 
         self.url = url
         self.storage_options = dict(storage_options or {})
+        self.piece_bytes = max(1, int(piece_bytes))
+        self.in_flight = max(1, int(in_flight))
         self.fs, self.path = fsspec.core.url_to_fs(url, **self.storage_options)
         try:
             info = self.fs.info(self.path)
@@ -144,6 +187,11 @@ class FsspecSource:
             raise SegyError(f"{url} is a directory, not a SEG-Y file")
         self.size = int(info["size"])
 
+    @property
+    def _async(self) -> bool:
+        """Whether requests can be sent concurrently on the filesystem's event loop."""
+        return bool(getattr(self.fs, "async_impl", False)) and not getattr(self.fs, "asynchronous", False)
+
     def read(self, offset: int, length: int) -> bytes:
         end = min(offset + length, self.size)
         if end <= offset:
@@ -151,9 +199,7 @@ class FsspecSource:
         return bytes(self.fs.cat_file(self.path, start=offset, end=end))
 
     def read_into(self, offset: int, out: np.ndarray) -> int:
-        data = self.read(offset, out.nbytes)
-        memoryview(out.data).cast("B")[: len(data)] = data
-        return len(data)
+        return self.read_many_into([(offset, out)])[0]
 
     def read_ranges(self, offsets: Sequence[int], length: int) -> list[bytes]:
         if not len(offsets):
@@ -161,6 +207,66 @@ class FsspecSource:
         starts = [int(o) for o in offsets]
         ends = [min(s + length, self.size) for s in starts]
         return [bytes(b) for b in self.fs.cat_ranges([self.path] * len(starts), starts, ends)]
+
+    def read_many_into(self, requests: Sequence[tuple[int, np.ndarray]]) -> list[int]:
+        pieces: list[tuple[int, int, memoryview]] = []  # (request number, offset, where the bytes go)
+        for number, (offset, out) in enumerate(requests):
+            view = memoryview(out.data).cast("B") if out.nbytes else memoryview(b"")
+            length = max(0, min(len(view), self.size - int(offset)))
+            for start in range(0, length, self.piece_bytes):
+                pieces.append((number, int(offset) + start, view[start : min(start + self.piece_bytes, length)]))
+        if self._async and len(pieces) > 1:
+            from fsspec.asyn import sync
+
+            sizes = sync(self.fs.loop, self._fetch_all, pieces)
+        else:
+            sizes = [self._fetch_into(offset, view) for _, offset, view in pieces]
+        done = [0] * len(requests)
+        for (number, _, _), size in zip(pieces, sizes, strict=True):
+            done[number] += size
+        return done
+
+    def _fetch_into(self, offset: int, view: memoryview) -> int:
+        data = self.read(offset, len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    async def _fetch_all(self, pieces: Sequence[tuple[int, int, memoryview]]) -> list[int]:
+        gate = asyncio.Semaphore(self.in_flight)
+
+        async def fetch(offset: int, view: memoryview) -> int:
+            async with gate:
+                data = await self.fs._cat_file(self.path, start=offset, end=offset + len(view))
+            view[: len(data)] = data
+            return len(data)
+
+        return list(await asyncio.gather(*(fetch(offset, view) for _, offset, view in pieces)))
+
+    def iter_ranges(self, ranges: Iterable[tuple[int, int]]) -> Iterator[bytes]:
+        if not self._async:
+            for offset, length in ranges:
+                yield self.read(offset, length)
+            return
+        todo = iter(ranges)
+        ahead: collections.deque[Future[bytes]] = collections.deque()
+        try:
+            for offset, length in todo:
+                ahead.append(self._submit(offset, length))
+                if len(ahead) >= self.in_flight:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+        finally:
+            for future in ahead:  # the consumer stopped early or a read failed: drop what is still coming
+                future.cancel()
+
+    def _submit(self, offset: int, length: int) -> Future[bytes]:
+        end = min(offset + length, self.size)
+        if end <= offset:
+            done: Future[bytes] = Future()
+            done.set_result(b"")
+            return done
+        return asyncio.run_coroutine_threadsafe(self.fs._cat_file(self.path, start=offset, end=end), self.fs.loop)
 
     def memmap(self, offset: int, length: int) -> np.ndarray | None:
         return None

@@ -1,9 +1,10 @@
 """Trace-header words as numpy columns, for every trace, without reading samples.
 
 A header "spec" names a word by its 1-based byte in the 240-byte trace header and its type. Columns are cut
-from a strided view of the headers: memory-mapped for local files (only header pages are touched), and from
-buffered block reads (small traces) or batched ranged reads (large traces) for fsspec files. Everything works
-in bounded chunks, so scanning a terabyte file needs memory for the columns only.
+from a strided view of the headers: memory-mapped for local files (only header pages are touched), and for
+fsspec files from streamed reads of whole traces (small traces: 8 MiB ranged requests, several in flight, each
+byte fetched once) or batched ranged reads of the headers alone (large traces). Everything works in bounded
+chunks, so scanning a terabyte file needs memory for the columns only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from mdio_catalog.core.headers import TRACE_HEADER_FIELDS, TRACE_HEADER_SIZE
 from mdio_catalog.exceptions import HeaderFieldError, did_you_mean
 from mdio_catalog.segy.ibm import ibm_to_float
-from mdio_catalog.segy.source import ByteSource
+from mdio_catalog.segy.source import READ_PIECE_BYTES, ByteSource
 
 Endian = Literal["big", "little"]
 
@@ -201,13 +202,22 @@ def iter_header_blocks(
             )
             del mm
     elif trace_size <= RANGED_READ_THRESHOLD:
-        per_chunk = max(1, chunk_bytes // trace_size)
-        for first in range(start, stop, per_chunk):
-            k = min(per_chunk, stop - first)
-            buf = np.empty(k * trace_size, dtype=np.uint8)
-            got = source.read_into(data_offset + first * trace_size, buf)
-            _check_read(source, got, buf.nbytes, first)
-            yield first, buf.reshape(k, trace_size)[:, :TRACE_HEADER_SIZE]
+        # Streamed: consecutive pieces of whole traces, each one request, a few in flight; a piece stops at its
+        # last header, so no byte is fetched twice and the samples after the last header are not fetched at all.
+        piece = min(chunk_bytes, int(getattr(source, "piece_bytes", READ_PIECE_BYTES)))
+        per_piece = max(1, piece // trace_size)
+        firsts = range(start, stop, per_piece)
+        spans = [(f, min(per_piece, stop - f)) for f in firsts]
+        ranges = ((data_offset + f * trace_size, (k - 1) * trace_size + TRACE_HEADER_SIZE) for f, k in spans)
+        for (first, k), data in zip(spans, source.iter_ranges(ranges), strict=True):
+            _check_read(source, len(data), (k - 1) * trace_size + TRACE_HEADER_SIZE, first)
+            buf = np.frombuffer(data, dtype=np.uint8)
+            yield (
+                first,
+                np.lib.stride_tricks.as_strided(
+                    buf, shape=(k, TRACE_HEADER_SIZE), strides=(trace_size, 1), writeable=False
+                ),
+            )
     else:
         per_chunk = max(1, min(4096, chunk_bytes // TRACE_HEADER_SIZE))
         for first in range(start, stop, per_chunk):
