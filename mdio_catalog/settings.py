@@ -50,6 +50,14 @@ class MDIOSettings(BaseSettings):
     lossless_blocksize: int = Field(
         2**20, ge=0, description="Blosc block size in bytes (0 = Blosc's choice; 1 MiB compresses better and faster)."
     )
+    scheduler: str | None = Field(
+        None,
+        description=(
+            "dask scheduler address (tcp://HOST:8786) the CLI hands work to when neither --scheduler nor --cluster "
+            "is given; local:N starts a local cluster of N worker processes instead."
+        ),
+    )
+    scheduler_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a dask scheduler to answer.")
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ leaves the previous version readable and nothing that looks like a dataset.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -55,19 +56,24 @@ def build_dataset(
     source_options: Mapping[str, Any],
     output_url: str,
     output_options: Mapping[str, Any],
+    client: Any = None,
 ) -> ProvenanceRecord:
-    """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete)."""
+    """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete).
+
+    ``client`` (a ``distributed.Client``) runs SEG-Y ingestion and the extra access patterns on that cluster; NumPy
+    sources are written from this process (the array is here already), empty datasets are metadata only.
+    """
     started = datetime.now(UTC)
     identity = source_identity(resolved.kind, source_url, source_options, resolved.segy_open_options())
     target = Location.of(output_url, output_options)
     out_options = dict(output_options)
     with staged_write(target, overwrite=True) as staging:
-        main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options)
+        main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client)
         # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
         writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
         if resolved.kind != "empty" and resolved.access_patterns:
             suffixes = list(resolved.access_patterns)
-            rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes)
+            rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes, client=client)
         record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
         writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
     return record
@@ -79,6 +85,7 @@ def _convert(
     source_options: dict[str, Any],
     output_url: str,
     output_options: dict[str, Any],
+    client: Any = None,
 ) -> str:
     """Run the converter of the source kind into ``output_url``; return the main access pattern."""
     if resolved.kind == "segy":
@@ -91,6 +98,8 @@ def _convert(
             overwrite=True,
         )
         options = {k: v for k, v in resolved.segy_open_options().items() if v is not None}
+        if client is not None and "client" in inspect.signature(segy_to_mdio).parameters:
+            options["client"] = client
         segy_to_mdio(**kwargs, **options)
     elif resolved.kind == "numpy":
         assert source_url is not None

@@ -152,11 +152,15 @@ class Catalog:
         force: bool = False,
         dry_run: bool = False,
         on_start: Callable[[DatasetStatus], None] | None = None,
+        *,
+        client: Any = None,
     ) -> BuildReport:
         """Build what is not fresh (everything with ``force``); ``dry_run`` only reports the plan.
 
         Each dataset is written beside its target and replaces it only when complete; the lock file is updated
-        after every successful dataset, so an interruption keeps what was finished.
+        after every successful dataset, so an interruption keeps what was finished. ``client`` (a
+        ``distributed.Client``) runs the heavy steps (SEG-Y ingestion, access patterns) on that dask cluster; the
+        result and the lock entries are the same as without it.
         """
         chosen = self._names(names)
         self.spec.check_environment(chosen, self.env)
@@ -174,7 +178,7 @@ class Catalog:
         for status in report.planned:
             if on_start is not None:
                 on_start(status)
-            record = build_dataset(self.get(status.name), **self._locations(status.name))
+            record = build_dataset(self.get(status.name), **self._locations(status.name), client=client)
             report.built.append(record)
             if self.lock_path is not None:
                 write_lock(self.lock_path, self.lock().with_entry(record))

@@ -9,8 +9,11 @@ import typer
 
 from mdio_catalog.cli.common import (
     CatalogOption,
+    ClusterOption,
     JsonOption,
     QuietOption,
+    SchedulerOption,
+    dask_client,
     emit_json,
     find_catalog,
     human_size,
@@ -144,11 +147,14 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even fresh datasets.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, build nothing.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Parallel workers (default: all cores).")] = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Build what is stale or never built (everything with --force); each dataset replaces its old version only
-    when complete."""
+    when complete. With --scheduler or --cluster, SEG-Y ingestion and access patterns run on the dask workers
+    (same result, same lock entries)."""
     set_quiet(quiet or as_json)
     set_workers(workers)
     cat = load_catalog(catalog)
@@ -157,7 +163,11 @@ def build(
         if not quiet and not as_json:
             typer.echo(f"building {status.name}: {'; '.join(status.reasons)}", err=True)
 
-    report = cat.build(names or None, force=force, dry_run=dry_run, on_start=started)
+    if dry_run:
+        report = cat.build(names or None, force=force, dry_run=True)
+    else:
+        with dask_client(scheduler, cluster, quiet=quiet or as_json) as client:
+            report = cat.build(names or None, force=force, on_start=started, client=client)
     if as_json:
         emit_json(report.to_data())
         return

@@ -5,9 +5,10 @@ Only light imports here (typer, json, os): heavy libraries are imported inside t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,6 +31,26 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the essentials.")]
 StorageOptionsOption = Annotated[
     str | None, typer.Option("--storage-options", help="fsspec storage options as a JSON object.", show_default=False)
+]
+SCHEDULER_ENV = "MDIO_CATALOG_SCHEDULER"
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help=(
+            "Run the work on the dask cluster of this scheduler (e.g. tcp://10.0.0.5:8786; its workers must reach "
+            f"the input and output paths). Default: ${SCHEDULER_ENV}, else this machine's threads."
+        ),
+        show_default=False,
+    ),
+]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run the work on a dask cluster of N worker processes started on this machine for the command: local:N.",
+        show_default=False,
+    ),
 ]
 AccessPatternOption = Annotated[
     str | None, typer.Option("--access-pattern", "-a", help="Access pattern to open (default: the dataset's own).")
@@ -146,6 +167,28 @@ def set_quiet(quiet: bool) -> None:
         from mdio_catalog.settings import get_settings
 
         get_settings.cache_clear()
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None, cluster: str | None, *, quiet: bool = False) -> Iterator[Any]:
+    """The ``distributed.Client`` of ``--scheduler`` / ``--cluster`` (else of ``$MDIO_CATALOG_SCHEDULER``, an address
+    or ``local:N``), or ``None`` to run on this machine's threads. Says on stderr where the work goes."""
+    from mdio_catalog.core.cluster import cluster_client
+
+    if scheduler is None and cluster is None:
+        from mdio_catalog.settings import get_settings
+
+        configured = (get_settings().scheduler or "").strip() or None
+        if configured is not None and configured.startswith("local:"):
+            cluster = configured
+        else:
+            scheduler = configured
+    with cluster_client(scheduler, cluster) as client:
+        if client is not None and not quiet:
+            threads = client.nthreads()
+            where = scheduler or f"a local cluster ({cluster})"
+            typer.echo(f"dask: {len(threads)} workers, {sum(threads.values())} threads at {where}", err=True)
+        yield client
 
 
 def set_workers(workers: int | None) -> None:

@@ -10,9 +10,12 @@ import typer
 from mdio_catalog.cli.common import (
     AccessPatternOption,
     CatalogOption,
+    ClusterOption,
     JsonOption,
     QuietOption,
+    SchedulerOption,
     StorageOptionsOption,
+    dask_client,
     emit_json,
     human_size,
     open_target,
@@ -80,10 +83,13 @@ def export(
     ] = None,
     access_pattern: AccessPatternOption = None,
     storage_options: StorageOptionsOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Export a dataset to SEG-Y (original headers, stored sample format, grid order)."""
+    """Export a dataset to SEG-Y (original headers, stored sample format, grid order). With --scheduler or
+    --cluster the blocks are read and encoded on the dask workers; the file is written here."""
     import numpy as np
 
     from mdio_catalog.converters.mdio_to_segy import mdio_to_segy
@@ -96,14 +102,16 @@ def export(
         if not mask.is_file():
             raise typer.BadParameter(f"--mask file {mask} does not exist.")
         selection = np.load(mask, allow_pickle=False)
-    mdio_to_segy(
-        reader.url,
-        output,
-        endian=endian,
-        access_pattern=reader.access_pattern,
-        storage_options=reader.storage_options or None,
-        selection_mask=selection,
-    )
+    with dask_client(scheduler, cluster, quiet=quiet or as_json) as client:
+        mdio_to_segy(
+            reader.url,
+            output,
+            endian=endian,
+            access_pattern=reader.access_pattern,
+            storage_options=reader.storage_options or None,
+            selection_mask=selection,
+            client=client,
+        )
     size = output.stat().st_size
     if as_json:
         emit_json({"dataset": label, "output": str(output), "bytes": size, "endian": endian})
@@ -122,22 +130,27 @@ def copy(
     storage_options_output: Annotated[
         str | None, typer.Option("--storage-options-output", help="fsspec options of the destination (JSON).")
     ] = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Copy a dataset (every access pattern; traces and headers unless told otherwise)."""
+    """Copy a dataset (every access pattern; traces and headers unless told otherwise). With --scheduler or
+    --cluster the chunk objects are copied by the dask workers."""
     from mdio_catalog.api.convenience import copy_mdio
 
     set_quiet(quiet)
     reader, label = open_target(source, catalog, storage_options=parse_storage_options(storage_options))
-    copy_mdio(
-        reader.url,
-        destination,
-        overwrite=overwrite,
-        copy_traces=traces,
-        copy_headers=headers,
-        storage_options_input=reader.storage_options or None,
-        storage_options_output=parse_storage_options(storage_options_output),
-    )
+    with dask_client(scheduler, cluster, quiet=quiet) as client:
+        copy_mdio(
+            reader.url,
+            destination,
+            overwrite=overwrite,
+            copy_traces=traces,
+            copy_headers=headers,
+            storage_options_input=reader.storage_options or None,
+            storage_options_output=parse_storage_options(storage_options_output),
+            client=client,
+        )
     if not quiet:
         typer.echo(f"Copied {label} to {destination}.")
 
@@ -149,16 +162,20 @@ def rechunk(
     catalog: CatalogOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing patterns of these names.")] = False,
     storage_options: StorageOptionsOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Add access patterns (rechunked copies), reading the source once."""
+    """Add access patterns (rechunked copies), reading the source once. With --scheduler or --cluster the blocks
+    are copied by the dask workers."""
     from mdio_catalog.api.convenience import rechunk_batch
 
     set_quiet(quiet)
     if len(chunks) != len(suffix):
         raise typer.BadParameter(f"give one --suffix per --chunks ({len(chunks)} chunks, {len(suffix)} suffixes).")
     writer, label = open_target(target, catalog, storage_options=parse_storage_options(storage_options), mode="r+")
-    rechunk_batch(writer, [_chunks(c) for c in chunks], suffix, overwrite=overwrite)
+    with dask_client(scheduler, cluster, quiet=quiet) as client:
+        rechunk_batch(writer, [_chunks(c) for c in chunks], suffix, overwrite=overwrite, client=client)
     if not quiet:
         typer.echo(f"Added access patterns {', '.join(suffix)} to {label}.")
 

@@ -7,9 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from mdio_catalog.cli.common import (
+    ClusterOption,
     JsonOption,
     QuietOption,
+    SchedulerOption,
     StorageOptionsOption,
+    dask_client,
     emit_json,
     parse_storage_options,
     print_table,
@@ -111,9 +114,12 @@ def ingest(
     storage_options_output: Annotated[
         str | None, typer.Option("--storage-options-output", help="fsspec options of the output (JSON).")
     ] = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Ingest one SEG-Y file without a catalog."""
+    """Ingest one SEG-Y file without a catalog. With --scheduler or --cluster the header scan and the chunk
+    writing run on the dask workers."""
     import json
 
     from mdio_catalog.converters.segy import segy_to_mdio
@@ -127,14 +133,16 @@ def ingest(
         bytes_.append(int(byte) if byte and byte.lower() != "none" else None)
         types.append(kind or "int32")
     overrides = json.loads(grid_overrides) if grid_overrides else None
-    segy_to_mdio(
-        path, output, index_bytes=bytes_, index_names=names, index_types=types,
-        chunksize=tuple(int(c) for c in chunks.split(",")) if chunks else None,
-        lossless=lossy is None, compression_tolerance=lossy or 0.01,
-        storage_options_input=parse_storage_options(storage_options),
-        storage_options_output=parse_storage_options(storage_options_output),
-        overwrite=overwrite, grid_overrides=overrides,
-    )  # fmt: skip
+    with dask_client(scheduler, cluster, quiet=quiet) as client:
+        extra = {"client": client} if client is not None else {}
+        segy_to_mdio(
+            path, output, index_bytes=bytes_, index_names=names, index_types=types,
+            chunksize=tuple(int(c) for c in chunks.split(",")) if chunks else None,
+            lossless=lossy is None, compression_tolerance=lossy or 0.01,
+            storage_options_input=parse_storage_options(storage_options),
+            storage_options_output=parse_storage_options(storage_options_output),
+            overwrite=overwrite, grid_overrides=overrides, **extra,
+        )  # fmt: skip
     if not quiet:
         typer.echo(f"Wrote {output}.")
 

@@ -210,10 +210,19 @@ def cluster_client(scheduler: str | None = None, cluster: str | None = None) -> 
     from distributed import Client, LocalCluster
 
     if scheduler:
+        from mdio_catalog.settings import get_settings
+
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{get_settings().scheduler_timeout}s")
+        except ValueError as exc:  # not an address: missing port, unknown scheme
+            raise ClusterError(
+                f"Invalid dask scheduler address {scheduler!r}: {_one_line(exc)}; use tcp://HOST:PORT."
+            ) from exc
         except OSError as exc:
-            raise ClusterError(f"Cannot reach the dask scheduler at {scheduler}: {exc}") from exc
+            raise ClusterError(
+                f"Cannot reach the dask scheduler at {scheduler}: {_one_line(exc)}; check the address and that the "
+                "scheduler is running (or use a local cluster)."
+            ) from exc
         with client:
             yield client
         return
@@ -223,6 +232,10 @@ def cluster_client(scheduler: str | None = None, cluster: str | None = None) -> 
         Client(local) as client,
     ):
         yield client
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def parse_local_cluster(spec: str) -> int:
