@@ -205,12 +205,10 @@ def iter_header_blocks(
         # Streamed: consecutive pieces of whole traces, each one request, a few in flight; a piece stops at its
         # last header, so no byte is fetched twice and the samples after the last header are not fetched at all.
         piece = min(chunk_bytes, int(getattr(source, "piece_bytes", READ_PIECE_BYTES)))
-        per_piece = max(1, piece // trace_size)
-        firsts = range(start, stop, per_piece)
-        spans = [(f, min(per_piece, stop - f)) for f in firsts]
-        ranges = ((data_offset + f * trace_size, (k - 1) * trace_size + TRACE_HEADER_SIZE) for f, k in spans)
-        for (first, k), data in zip(spans, source.iter_ranges(ranges), strict=True):
-            _check_read(source, len(data), (k - 1) * trace_size + TRACE_HEADER_SIZE, first)
+        pieces = scan_pieces(data_offset, trace_size, start, stop, piece)
+        ranges = ((offset, length) for _, _, offset, length in pieces)
+        for (first, k, _, length), data in zip(pieces, source.iter_ranges(ranges), strict=True):
+            _check_read(source, len(data), length, first)
             buf = np.frombuffer(data, dtype=np.uint8)
             yield (
                 first,
@@ -227,6 +225,20 @@ def iter_header_blocks(
             raw = np.frombuffer(b"".join(blobs), dtype=np.uint8)
             _check_read(source, raw.size, k * TRACE_HEADER_SIZE, first)
             yield first, raw.reshape(k, TRACE_HEADER_SIZE)
+
+
+def scan_pieces(
+    data_offset: int, trace_size: int, start: int, stop: int, piece_bytes: int
+) -> list[tuple[int, int, int, int]]:
+    """``(first trace, traces, offset, length)`` of the requests of a streamed scan of traces ``[start, stop)``:
+    whole traces, at most ``piece_bytes`` each (at least one trace), consecutive and disjoint, each ending with
+    its last trace's header (the samples after it are not fetched)."""
+    per_piece = max(1, piece_bytes // trace_size)
+    return [
+        (first, k, data_offset + first * trace_size, (k - 1) * trace_size + TRACE_HEADER_SIZE)
+        for first in range(start, stop, per_piece)
+        for k in (min(per_piece, stop - first),)
+    ]
 
 
 def read_header_columns(
