@@ -99,8 +99,15 @@ _STEP = 1 << 16
 
 
 def _sums(flat: npt.NDArray[Any], shift: float = 0.0) -> tuple[float, float]:
-    """Sum and sum of squares of ``flat - shift`` in float64, a cache-sized slice at a time."""
-    buffer = np.empty(min(_STEP, flat.size), dtype=np.float64)
+    """Sum and sum of squares of ``flat - shift`` in float64, a cache-sized slice at a time.
+
+    Squares are summed by numpy (pairwise, single-threaded), not ``np.dot``: BLAS splits a dot product over its
+    threads, so its rounding depends on the thread count (dask workers run BLAS on one thread), and the same data
+    would get other statistics on a cluster than locally.
+    """
+    size = min(_STEP, flat.size)
+    buffer = np.empty(size, dtype=np.float64)
+    squared = np.empty(size, dtype=np.float64)
     total = 0.0
     squares = 0.0
     for start in range(0, flat.size, _STEP):
@@ -109,7 +116,9 @@ def _sums(flat: npt.NDArray[Any], shift: float = 0.0) -> tuple[float, float]:
         if shift:
             part -= shift
         total += float(part.sum())
-        squares += float(np.dot(part, part))
+        square = squared[: part.size]
+        np.multiply(part, part, out=square)
+        squares += float(square.sum())
     return total, squares
 
 
