@@ -7,7 +7,6 @@ leaves the previous version readable and nothing that looks like a dataset.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -98,9 +97,7 @@ def _convert(
             overwrite=True,
         )
         options = {k: v for k, v in resolved.segy_open_options().items() if v is not None}
-        if client is not None and "client" in inspect.signature(segy_to_mdio).parameters:
-            options["client"] = client
-        segy_to_mdio(**kwargs, **options)
+        segy_to_mdio(**kwargs, **options, client=client)
     elif resolved.kind == "numpy":
         assert source_url is not None
         assert isinstance(resolved.source, NumpySource)

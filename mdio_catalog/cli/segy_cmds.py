@@ -134,14 +134,13 @@ def ingest(
         types.append(kind or "int32")
     overrides = json.loads(grid_overrides) if grid_overrides else None
     with dask_client(scheduler, cluster, quiet=quiet) as client:
-        extra = {"client": client} if client is not None else {}
         segy_to_mdio(
             path, output, index_bytes=bytes_, index_names=names, index_types=types,
             chunksize=tuple(int(c) for c in chunks.split(",")) if chunks else None,
             lossless=lossy is None, compression_tolerance=lossy or 0.01,
             storage_options_input=parse_storage_options(storage_options),
             storage_options_output=parse_storage_options(storage_options_output),
-            overwrite=overwrite, grid_overrides=overrides, **extra,
+            overwrite=overwrite, grid_overrides=overrides, client=client,
         )  # fmt: skip
     if not quiet:
         typer.echo(f"Wrote {output}.")
