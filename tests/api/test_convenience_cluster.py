@@ -72,7 +72,9 @@ def assert_same_objects(got: dict[str, bytes], expected: dict[str, bytes]) -> No
             assert got[key] == data, key
 
 
-def assert_dataset(url: str, options: dict[str, Any] | None, pattern: str, values: Any, mask: Any, headers: Any) -> None:
+def assert_dataset(
+    url: str, options: dict[str, Any] | None, pattern: str, values: Any, mask: Any, headers: Any
+) -> None:
     reader = MDIOReader(url, access_pattern=pattern, storage_options=options, return_metadata=True)
     live, got_headers, traces = reader[:]
     np.testing.assert_array_equal(traces, values)

@@ -34,7 +34,8 @@ def dataset_contents(path: Path) -> dict[str, Any]:
     attrs.pop("created", None)
     for key in TIMINGS:
         attrs.get("mdio_catalog", {}).get("provenance", {}).pop(key, None)
-    contents: dict[str, Any] = {"attrs": attrs, "metadata_attrs": json.loads((path / "metadata" / ".zattrs").read_text())}
+    metadata_attrs = json.loads((path / "metadata" / ".zattrs").read_text(encoding="utf-8"))
+    contents: dict[str, Any] = {"attrs": attrs, "metadata_attrs": metadata_attrs}
     patterns = MDIOReader(str(path), access_pattern=_any_pattern(path)).access_patterns
     for pattern in patterns:
         reader = MDIOReader(str(path), access_pattern=pattern, return_metadata=True)

@@ -27,7 +27,8 @@ def example(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(EXAMPLES / "catalog.yaml", folder / "catalog.yaml")
     spec = importlib.util.spec_from_file_location("example_make_data", EXAMPLES / "make_data.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.make(folder / "data")
