@@ -188,7 +188,8 @@ def units_per_task(
     block_bytes = math.prod(int(c) for c in chunks) * trace_size * _MEMORY_PER_RAW_BYTE
     affordable = int(memory // max(1.0, block_bytes))
     along = -(-int(shape[-1]) // int(chunks[-1]))
-    return max(1, min(wanted, affordable, along))
+    group = max(1, min(wanted, affordable, along))
+    return -(-along // -(-along // group))  # units of even width: 7 blocks by at most 6 make 4 + 3, not 6 + 1
 
 
 @dataclass(frozen=True)

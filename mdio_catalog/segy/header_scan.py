@@ -46,9 +46,11 @@ class SegyRef:
     def of(cls, segy: SegyFile, token: str) -> SegyRef:
         """The reference of an open file (with the overrides it was opened with)."""
         state = segy.__getstate__()
+        # A local file by its absolute path: workers need not share this process's working directory.
+        path = state["path"] if segy.is_remote else os.path.abspath(segy.url)
         return cls(
             token=token,
-            path=state["path"],
+            path=path,
             storage_options=dict(state.get("storage_options") or {}),
             endian=state.get("endian"),
             sample_format=state.get("sample_format"),
