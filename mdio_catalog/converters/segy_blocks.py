@@ -128,9 +128,13 @@ class BlockWriter:
         block = unit.region
         if all_live and sum(s.count for s in stats) == samples.size:  # no zero sample: no empty chunk possible
             self._unchecked[(*block, slice(None))] = values
-        else:
-            for window in _nonzero_sample_runs(values, self._sample_chunk):
-                self._unchecked[(*block, window)] = values[..., window]
+        else:  # chunk block by chunk block, so a unit stores the same chunks whatever its width
+            first = block[-1].start
+            for width in widths:
+                part = values[..., width, :]
+                columns = slice(first + width.start, first + width.stop)
+                for window in _nonzero_sample_runs(part, self._sample_chunk):
+                    self._unchecked[(*block[:-1], columns, window)] = part[..., window]
         self.headers[block] = headers
         return UnitResult(unit.index, stats, inexact)
 

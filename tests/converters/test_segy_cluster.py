@@ -49,8 +49,9 @@ def make_3d(folder: Path) -> Case:
     """12 inlines x 10 crosslines (a few cells dead) x 40 IBM samples, chunks 4 x 4 x 16."""
     live = np.ones((12, 10), dtype=bool)
     live[0, :3] = live[7, 4] = live[11, 9] = False
-    cols, _ = grid_columns({189: range(100, 112), 193: range(20, 30)}, live)
+    cols, index = grid_columns({189: range(100, 112), 193: range(20, 30)}, live)
     samples = random_samples(int(live.sum()), 40, 1, seed=3, zero_fraction=0.05)
+    samples[index[:, 1] < 4, 16:32] = 0  # empty chunks in the first crossline block only: not stored
     write_segy(folder / "stack.sgy", cols, samples, fmt=1)
     return Case(folder / "stack.sgy", (189, 193), ("inline", "crossline"), (4, 4, 16), live)
 
@@ -188,6 +189,20 @@ def test_cluster_ingest_of_a_remote_file_reads_whole_rows(dask_client: Any, s3_b
     units = sum(per.get("write_unit", 0) for per in worker_task_counts(dask_client).values())
     assert units == 3 * 3
     assert not task_counts()
+
+    # Wide units store the same chunks, bytes and statistics as one-chunk units; only the source URL differs.
+    from_s3, from_disk = stored_objects(out.child("remote.mdio")), stored_objects(out.child("local.mdio"))
+    assert "data/chunked_012/0/0/1" not in from_disk  # the empty chunk is not stored
+    assert _without_source(from_s3) == _without_source(from_disk)
+
+
+def _without_source(objects: dict[str, Any]) -> dict[str, Any]:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "source"}
+        return value
+
+    return {name: strip(value) for name, value in objects.items()}
 
 
 def _reset_counts() -> None:
