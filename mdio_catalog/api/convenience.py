@@ -27,7 +27,7 @@ from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
 from mdio_catalog.converters.segy_blocks import spatial_blocks
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import header_chunks, validate_chunks
-from mdio_catalog.core.cluster import run_tasks
+from mdio_catalog.core.cluster import abandon_operation, run_tasks
 from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.nodes import get_group
 from mdio_catalog.core.store import Location, staged_write, storage_errors
@@ -101,6 +101,9 @@ def copy_mdio(
                 )  # fmt: skip
                 for _ in tasks:
                     pass
+        except BaseException:
+            abandon_operation(client, job.token)  # no late task may write into the staged copy being deleted
+            raise
         finally:
             finish_copy(job)
         writer = MDIOWriter(
@@ -290,5 +293,8 @@ def _copy_pass(
         )  # fmt: skip
         for _ in tasks:
             pass
+    except BaseException:
+        abandon_operation(client, job.token)  # no late task may write into the patterns being dropped
+        raise
     finally:
         finish_rechunk(job)

@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import os
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -89,6 +90,50 @@ class OperationCache(Generic[V]):
         self._values.move_to_end(token)
         while len(self._values) > self._keep:
             self._values.popitem(last=False)
+
+
+_RUNNING: Counter[str] = Counter()  # tasks of each operation executing in this process
+_ABANDONED: OrderedDict[str, None] = OrderedDict()  # operations that failed: their late tasks do nothing
+_STATE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def operation_task(token: str) -> Iterator[bool]:
+    """Around the body of a task of operation ``token``: yields ``False`` once the operation was abandoned (the
+    task must then write nothing), and counts the task as running meanwhile (see :func:`abandon_operation`)."""
+    with _STATE_LOCK:
+        live = token not in _ABANDONED
+        if live:
+            _RUNNING[token] += 1
+    try:
+        yield live
+    finally:
+        if live:
+            with _STATE_LOCK:
+                _RUNNING[token] -= 1
+                if not _RUNNING[token]:
+                    del _RUNNING[token]
+
+
+def abandon(token: str) -> int:
+    """Mark operation ``token`` abandoned in this process; return how many of its tasks are still running."""
+    with _STATE_LOCK:
+        _ABANDONED[token] = None
+        while len(_ABANDONED) > 64:
+            _ABANDONED.popitem(last=False)
+        return _RUNNING.get(token, 0)
+
+
+def abandon_operation(client: Any, token: str, timeout: float = 120.0) -> None:
+    """After a failed cluster operation, before its partial output is deleted: mark it abandoned on every worker
+    and wait until none of its tasks is still running, so that no late task writes into what is being removed.
+    (Locally the thread pool already waits for its running tasks.)"""
+    if client is None:
+        return
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(Exception):  # a cluster that is gone has no task left running
+        while any(client.run(abandon, token).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def run_tasks(

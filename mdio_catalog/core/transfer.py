@@ -17,7 +17,7 @@ import numpy as np
 import zarr
 
 from mdio_catalog.core import layout
-from mdio_catalog.core.cluster import OperationCache
+from mdio_catalog.core.cluster import OperationCache, operation_task
 from mdio_catalog.core.nodes import get_array
 from mdio_catalog.core.store import Location, open_root
 
@@ -74,8 +74,13 @@ def copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
     """Copy the objects ``keys`` (relative to the roots) byte for byte; return the bytes copied.
 
     Object stores get the whole batch at once (fsspec sends the requests concurrently); local targets get their
-    folders created once per folder.
+    folders created once per folder. A task of an abandoned copy (another task failed) copies nothing.
     """
+    with operation_task(job.token) as live:
+        return _copy_objects(job, keys) if live else 0
+
+
+def _copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
     fs = _filesystems(job)
     blobs = _read_all(fs.source, [f"{fs.source_root}/{key}" for key in keys])
     if job.target.is_local:
@@ -169,7 +174,12 @@ def finish_rechunk(job: RechunkJob) -> None:
 def rechunk_block(job: RechunkJob, region: Block) -> bool:
     """Copy one block of the source (aligned to every chunking involved) into every target: each target chunk it
     covers is written whole, once. Blocks without data or live traces are skipped (their chunks stay unwritten
-    and read back as zeros). Returns whether the block was written."""
+    and read back as zeros). Returns whether the block was written (a task of an abandoned pass writes nothing)."""
+    with operation_task(job.token) as live:
+        return _rechunk_block(job, region) if live else False
+
+
+def _rechunk_block(job: RechunkJob, region: Block) -> bool:
     arrays = _RECHUNK_ARRAYS.get(job.token, lambda: open_rechunk_arrays(job))
     values = arrays.traces[region]
     if not np.any(values) and not np.any(arrays.live_mask[region[:-1]]):

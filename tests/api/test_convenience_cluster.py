@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from mdio_catalog import MDIOReader, MDIOWriter, copy_mdio, numpy_to_mdio, rechunk, rechunk_batch
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE
 from mdio_catalog.exceptions import MDIOAlreadyExistsError
-from tests.cluster import assert_ran_on_workers
+from tests.cluster import assert_ran_on_workers, worker_task_counts
 
 SHAPE = (20, 16, 40)
 #: Two new patterns read in one pass, in blocks of (4, 8, 40): ten blocks, two of them without live traces.
@@ -164,3 +165,20 @@ def test_rechunk_batch_on_the_cluster_on_s3_equals_the_local_run(
     assert_same_objects(bucket_objects(s3_bucket, url), local_objects(local))
     for suffix in NEW_SUFFIXES:
         assert_dataset(url, options, suffix, values, mask, headers)
+
+
+def test_failed_rechunk_on_the_cluster_leaves_no_pattern(
+    volume: tuple[Path, np.ndarray, np.ndarray, np.ndarray], dask_client: Any
+) -> None:
+    """A corrupt source chunk fails one task on a worker: the others stop writing before the new patterns are
+    dropped, so nothing of them is left, not even chunks written late."""
+    path = volume[0]
+    (path / "data" / "chunked_012" / "2" / "1" / "1").write_bytes(b"not a blosc frame" * 10)
+    before = local_objects(path)
+    with pytest.raises(Exception, match=r"(?i)blosc|decompress|codec|buffer"):
+        rechunk_batch(MDIOWriter(str(path)), NEW_CHUNKS, NEW_SUFFIXES, client=dask_client)
+    assert MDIOReader(str(path), access_pattern="fast_xl").access_patterns == ["012", "fast_xl"]
+    time.sleep(0.3)  # a task still running would have written by now
+    assert local_objects(path) == before
+    ran = worker_task_counts(dask_client)
+    assert sum(counts.get("rechunk_block", 0) for counts in ran.values()) >= 2
