@@ -39,7 +39,8 @@ SchedulerOption = Annotated[
         "--scheduler",
         help=(
             "Run the work on the dask cluster of this scheduler (e.g. tcp://10.0.0.5:8786; its workers must reach "
-            f"the input and output paths). Default: ${SCHEDULER_ENV}, else this machine's threads."
+            f"the input and output paths). Default: ${SCHEDULER_ENV} (an address or local:N), else this machine's "
+            "threads."
         ),
         show_default=False,
     ),
