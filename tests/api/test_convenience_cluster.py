@@ -59,8 +59,8 @@ def local_objects(path: Path) -> dict[str, bytes]:
 def bucket_objects(bucket: Any, url: str) -> dict[str, bytes]:
     bucket.fs.invalidate_cache()
     root = url.split("://", 1)[1]
-    paths = bucket.fs.find(root)
-    return {path[len(root) :].lstrip("/"): bucket.fs.cat_file(path) for path in paths}
+    found = bucket.fs.cat(bucket.fs.find(root))  # concurrent requests
+    return {path[len(root) :].lstrip("/"): data for path, data in found.items()}
 
 
 def assert_same_objects(got: dict[str, bytes], expected: dict[str, bytes]) -> None:
@@ -123,8 +123,7 @@ def test_copy_on_the_cluster_to_s3_equals_the_local_copy(
     copy_mdio(str(path), url, copy_traces=True, copy_headers=True, storage_options_output=options, client=dask_client)
     assert_ran_on_workers(dask_client, "copy_objects")
     assert_same_objects(bucket_objects(s3_bucket, url), local_objects(tmp_path / "local.mdio"))
-    for pattern in ("012", "fast_xl"):
-        assert_dataset(url, options, pattern, values, mask, headers)
+    assert_dataset(url, options, "fast_xl", values, mask, headers)
     assert sorted(s3_bucket.fs.ls(s3_bucket.name)) == [f"{s3_bucket.name}/copy.mdio"]  # no staging prefix left
 
 
@@ -163,8 +162,7 @@ def test_rechunk_batch_on_the_cluster_on_s3_equals_the_local_run(
     rechunk_batch(MDIOWriter(url, storage_options=options), NEW_CHUNKS, NEW_SUFFIXES, client=dask_client)
     assert_ran_on_workers(dask_client, "rechunk_block")
     assert_same_objects(bucket_objects(s3_bucket, url), local_objects(local))
-    for suffix in NEW_SUFFIXES:
-        assert_dataset(url, options, suffix, values, mask, headers)
+    assert_dataset(url, options, "small", values, mask, headers)
 
 
 def test_failed_rechunk_on_the_cluster_leaves_no_pattern(
