@@ -128,7 +128,9 @@ def main():
         started = time.perf_counter()
         segy_to_mdio(spec["segy"], spec["out"], index_bytes=tuple(spec["index_bytes"]),
                      index_names=tuple(spec["index_names"]), chunksize=tuple(spec["chunks"]),
-                     storage_options_input=options, storage_options_output=options, overwrite=True, **kwargs)
+                     storage_options_input=options if spec["segy"].startswith("s3://") else None,
+                     storage_options_output=options if spec["out"].startswith("s3://") else None, overwrite=True,
+                     **kwargs)
         report["ingest_s"] = time.perf_counter() - started
         if client is not None:
             report["worker_hwm_kib"] = list(client.run(hwm_kib).values())
@@ -280,7 +282,13 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--repeat", type=int, default=3, help="whole-volume reads per implementation (best)")
     parser.add_argument("--slice-repeat", type=int, default=7, help="slice reads after the first (median)")
-    parser.add_argument("--skip-ingest", action="store_true", help="reads only")
+    parser.add_argument("--no-cluster", action="store_true", help="skip the LocalCluster ingestion")
+    parser.add_argument(
+        "--reference-ingest-from",
+        type=Path,
+        help="reuse the reference's S3 ingestion figure from an earlier JSON report (it takes ~15 min here); its "
+        "store for the reads is then ingested locally by the reference and uploaded",
+    )
     parser.add_argument("--cluster-workers", type=int, default=2)
     parser.add_argument("--json", help="write the results as JSON to this path ('-' for stdout)")
     args = parser.parse_args()
@@ -319,8 +327,17 @@ def main() -> int:
             ("ours", our_python(), None, stores["ours"]),
             ("ours_cluster", our_python(), args.cluster_workers, f"s3://{BUCKET}/c.mdio"),
         ]
-        if args.skip_ingest:
+        if args.no_cluster:
             ingest_runs = [r for r in ingest_runs if r[0] != "ours_cluster"]
+        if args.reference_ingest_from:
+            ingest_runs = [r for r in ingest_runs if r[0] != "reference"]
+            earlier = json.loads(args.reference_ingest_from.read_text())["ingest"]["reference"]
+            results.setdefault("ingest", {})["reference"] = {**earlier, "reused_from": str(args.reference_ingest_from)}
+            local = workdir / "reference-local.mdio"
+            spec = {**base, "job": "ingest", "impl": "reference", "out": str(local), "cluster": None, "segy": str(segy)}
+            run(reference, workdir, spec, "ingest-reference-local")
+            fs.put(str(local), stores["reference"].removeprefix("s3://"), recursive=True)
+            log(f"ingest reference      {earlier['mb_s']:7.1f} MB/s  (reused from {args.reference_ingest_from})")
         for label, python, cluster, out in ingest_runs:
             wait_for_idle(30)
             spec = {
