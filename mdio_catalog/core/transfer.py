@@ -82,22 +82,34 @@ def copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
 
 def _copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
     fs = _filesystems(job)
-    blobs = _read_all(fs.source, [f"{fs.source_root}/{key}" for key in keys])
     if job.target.is_local:
         for parent in sorted({key.rpartition("/")[0] for key in keys if "/" in key}):
             fs.target.makedirs(f"{fs.target_root}/{parent}", exist_ok=True)
-    payload = {f"{fs.target_root}/{key}": data for key, data in zip(keys, blobs, strict=True)}
-    if len(payload) > 1 and getattr(fs.target, "async_impl", False):
-        fs.target.pipe(payload)  # concurrent requests
-    else:
-        for path, data in payload.items():
-            fs.target.pipe_file(path, data)
-    return sum(len(data) for data in blobs)
+    sources = [f"{fs.source_root}/{key}" for key in keys]
+    targets = [f"{fs.target_root}/{key}" for key in keys]
+    if len(keys) > 1 and (_is_async(fs.source) or _is_async(fs.target)):
+        blobs = _read_all(fs.source, sources)
+        if _is_async(fs.target):
+            fs.target.pipe(dict(zip(targets, blobs, strict=True)))  # concurrent requests
+        else:
+            for path, data in zip(targets, blobs, strict=True):
+                fs.target.pipe_file(path, data)
+        return sum(len(data) for data in blobs)
+    copied = 0
+    for source, target in zip(sources, targets, strict=True):  # one object at a time: it stays in the CPU cache
+        data = fs.source.cat_file(source)
+        fs.target.pipe_file(target, data)
+        copied += len(data)
+    return copied
+
+
+def _is_async(fs: Any) -> bool:
+    return bool(getattr(fs, "async_impl", False))
 
 
 def _read_all(fs: Any, paths: list[str]) -> list[bytes]:
     """The bytes of every path, in order: concurrent requests on asynchronous (object-store) filesystems."""
-    if len(paths) == 1 or not getattr(fs, "async_impl", False):
+    if not _is_async(fs):
         return [fs.cat_file(path) for path in paths]
     found = fs.cat(paths, on_error="raise")
     return [found[path] if path in found else found[fs._strip_protocol(path)] for path in paths]
