@@ -30,11 +30,11 @@ from mdio_catalog.converters.segy_blocks import (
     release_writer,
     share_writer,
     units_per_task,
-    wait_for_abandoned,
     write_units,
 )
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import default_chunks, validate_chunks
+from mdio_catalog.core.cluster import abandon_operation
 from mdio_catalog.core.compressors import trace_compressor
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
 from mdio_catalog.core.geometry import TraceGeometry, build_geometry, check_density, check_unique_cells
@@ -251,9 +251,7 @@ def _write_dataset(
         try:
             stats, inexact = write_units(plan, trace_of_cell, chunks[:-1], group=group, client=client, workers=workers)
         except BaseException:
-            if client is not None:  # tasks already running on workers finish before the staged copy is deleted
-                with contextlib.suppress(Exception):
-                    wait_for_abandoned(client, plan.token)
+            abandon_operation(client, plan.token)  # running tasks finish before the staged copy is deleted
             raise
         get_array(root, layout.live_mask_path())[...] = geometry.live_mask()
         root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: int(geometry.cells.size)})

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
-import time
-from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -26,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import zarr
 
-from mdio_catalog.core.cluster import OperationCache, run_tasks
+from mdio_catalog.core.cluster import OperationCache, operation_task, run_tasks
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, trace_header_dtype
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, open_store, storage_errors
@@ -228,46 +225,14 @@ def release_writer(token: str) -> None:
     _WRITERS.drop(token)
 
 
-_RUNNING: Counter[str] = Counter()  # write tasks executing in this process, by ingestion
-_ABANDONED: OrderedDict[str, None] = OrderedDict()  # ingestions that failed: their late tasks write nothing
-_STATE_LOCK = threading.Lock()
-
-
 def write_unit(plan: IngestPlan, unit: WriteUnit) -> UnitResult:
-    """Task: read, decode and write the traces of one unit; return its per-block statistics."""
-    with _STATE_LOCK:
-        if plan.token in _ABANDONED:
+    """Task: read, decode and write the traces of one unit; return its per-block statistics. A late task of a
+    failed ingestion (see ``core.cluster.abandon_operation``) writes nothing."""
+    with operation_task(plan.token) as live:
+        if not live:
             return UnitResult(unit.index, ())
-        _RUNNING[plan.token] += 1
-    try:
         with storage_errors(plan.target):
             return _WRITERS.get(plan.token, lambda: _open_writer(plan)).write(unit)
-    finally:
-        with _STATE_LOCK:
-            _RUNNING[plan.token] -= 1
-            if not _RUNNING[plan.token]:
-                del _RUNNING[plan.token]
-
-
-def abandon(token: str) -> int:
-    """Stop the write tasks of a failed ingestion in this process: tasks that start from now on write nothing.
-    Returns how many are still writing (the caller waits for zero before deleting the staged dataset)."""
-    with _STATE_LOCK:
-        _ABANDONED[token] = None
-        while len(_ABANDONED) > 64:
-            _ABANDONED.popitem(last=False)
-        return _RUNNING.get(token, 0)
-
-
-def wait_for_abandoned(client: Any, token: str, timeout: float = 120.0) -> None:
-    """After a failed cluster ingestion: mark it abandoned on every worker and wait until none of its tasks is
-    still writing, so the staged dataset can be deleted without a late task recreating part of it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        running = client.run(abandon, token)
-        if not any(running.values()) or time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
 
 
 def write_units(
