@@ -29,6 +29,15 @@ class MDIOAlreadyExistsError(MDIOError, FileExistsError):
     """The target exists and the caller did not ask to overwrite it."""
 
 
+class ForeignContentError(MDIOAlreadyExistsError):
+    """The output path holds something the library did not write (a user's folder or file, a symbolic link, a
+    dataset another catalog built): it is never replaced or deleted."""
+
+
+class DatasetBusyError(MDIOError, RuntimeError):
+    """Another process is writing the same dataset (its lock is held); nothing was changed."""
+
+
 class MDIOReadOnlyError(MDIOError, PermissionError):
     """A write was attempted through a read-only accessor."""
 
@@ -125,6 +134,21 @@ class HeaderFieldError(SegyError):
     """A header byte position or type that is outside the header or not supported."""
 
 
+# --- inputs ---------------------------------------------------------------------------------------------------
+class NotRegularFileError(MDIOError, OSError):
+    """An input path that is not a regular file (a FIFO, a device, a socket, a directory) or a symlink loop;
+    refused before it is opened, so nothing waits on it."""
+
+
+class NumpySourceError(MDIOError, ValueError):
+    """A ``.npy``/``.npz`` source that cannot be read safely (object arrays need pickle, which is never enabled)."""
+
+
+class ArgumentError(MDIOError, ValueError):
+    """A command-line or function argument that cannot be parsed (a byte position or chunk size that is not an
+    integer, a JSON option that is not valid JSON, ...)."""
+
+
 # --- specs and catalog ---------------------------------------------------------------------------------------
 class SpecError(MDIOError, ValueError):
     """An invalid spec (unknown key, wrong type, bad reference), with where it was found."""
@@ -157,6 +181,11 @@ class UndefinedVariableError(SpecError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class SpecLimitError(SpecValidationError):
+    """A spec file beyond a documented limit (size, nesting depth, values after alias expansion); the message
+    names the file, the line and the ``MDIO_CATALOG_SPEC_*`` setting that raises the limit."""
 
 
 class CatalogError(MDIOError, RuntimeError):

@@ -13,6 +13,7 @@ open the datasets themselves and write straight into the (staged) target; only b
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import uuid
@@ -184,7 +185,7 @@ def rechunk_batch(
         raise AccessPatternError(f"Suffixes must be distinct, got {list(suffix_list)}.")
     shape = source.shape
     targets = []
-    existing = source.access_patterns
+    existing = completed_patterns(source)  # a pattern an interrupted rechunk left half-written does not count
     for chunks, name in zip(chunks_list, suffix_list, strict=True):
         suffix = str(name)
         if not layout.is_valid_access_pattern(suffix):
@@ -212,6 +213,22 @@ def rechunk_batch(
         for suffix in written:
             _drop_pattern(root, suffix)
         raise
+
+
+def completed_patterns(source: MDIOAccessor) -> list[str]:
+    """The access patterns that were completed: those in the consolidated metadata, which rechunking rewrites only
+    after every chunk of its new patterns is written. Arrays present in the live metadata but not consolidated
+    belong to an interrupted rechunk: readers do not see them, and a retry replaces them. A dataset without
+    consolidated metadata has every stored pattern counted."""
+    location = Location.of(source.url, source.storage_options)
+    stored = source.access_patterns
+    try:
+        fs, path = location.filesystem()
+        record = json.loads(fs.cat_file(f"{path}/.zmetadata"))
+        keys = set(record["metadata"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return stored
+    return [p for p in stored if f"{layout.data_array_path(p)}/.zarray" in keys]
 
 
 def _create_target(

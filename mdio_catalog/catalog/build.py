@@ -7,8 +7,11 @@ leaves the previous version readable and nothing that looks like a dataset.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,8 +25,9 @@ from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.converters.segy import segy_to_mdio
 from mdio_catalog.core import layout
 from mdio_catalog.core.factory import create_empty
-from mdio_catalog.core.store import Location, open_root, staged_write, storage_errors
-from mdio_catalog.exceptions import CatalogError, SpecError
+from mdio_catalog.core.publish import staged_write
+from mdio_catalog.core.store import Location, open_root, storage_errors
+from mdio_catalog.exceptions import CatalogError, ForeignContentError, SpecError
 from mdio_catalog.specs.provenance import ProvenanceRecord
 from mdio_catalog.specs.resolve import ResolvedDataset
 from mdio_catalog.specs.sources import NumpySource
@@ -56,17 +60,32 @@ def build_dataset(
     output_url: str,
     output_options: Mapping[str, Any],
     client: Any = None,
+    root_url: str | None = None,
+    previous: ProvenanceRecord | None = None,
+    force_aside: bool = False,
+    on_aside: Callable[[Path], None] | None = None,
 ) -> ProvenanceRecord:
     """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete).
 
     ``client`` (a ``distributed.Client``) runs SEG-Y ingestion and the extra access patterns on that cluster; NumPy
     sources are written from this process (the array is here already), empty datasets are metadata only.
+
+    Only a dataset this catalog built is replaced (:func:`built_here`, with ``previous`` the lock's record);
+    anything else at the output path is refused with :class:`ForeignContentError` before any work, or with
+    ``force_aside`` renamed aside and kept (``on_aside`` is told where). On local disks no folder between
+    ``root_url`` and the output may be a symbolic link: the catalog never writes or deletes through one.
     """
     started = datetime.now(UTC)
+    if root_url is not None:
+        check_no_links(root_url, output_url)
     identity = source_identity(resolved.kind, source_url, source_options, resolved.segy_open_options())
     target = Location.of(output_url, output_options)
     out_options = dict(output_options)
-    with staged_write(target, overwrite=True) as staging:
+
+    def owned(location: Location) -> bool:
+        return built_here(location, resolved.name, output_url, previous)
+
+    with staged_write(target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside) as staging:
         main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client)
         # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
         writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
@@ -76,6 +95,57 @@ def build_dataset(
         record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
         writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
     return record
+
+
+def check_no_links(root_url: str, output_url: str) -> None:
+    """Refuse an output path (local) that is or passes through a symbolic link below the root."""
+    if "://" in output_url or "://" in root_url:
+        return
+    root = Path(os.path.abspath(root_url))
+    output = Path(os.path.abspath(output_url))
+    try:
+        parts = output.relative_to(root).parts
+    except ValueError:
+        raise ForeignContentError(
+            f"{output_url} lies outside the catalog root {root_url}; nothing was changed."
+        ) from None
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise ForeignContentError(
+                f"{current} is a symbolic link (to {os.readlink(current)}); the catalog never writes or deletes "
+                "through links, and nothing was changed. Replace the link by a folder, or move it away."
+            )
+
+
+def built_here(location: Location, name: str, output_url: str, previous: ProvenanceRecord | None) -> bool:
+    """Whether the dataset at ``location`` is one a catalog build of ``name`` wrote: its provenance attributes
+    name this dataset and either match the lock's record (same start time) or this very output path (a build
+    killed after publishing and before the lock was written)."""
+    try:
+        if location.is_local:
+            text = (Path(location.url) / ".zattrs").read_bytes()
+        else:
+            fs, path = location.filesystem()
+            text = fs.cat_file(f"{path}/.zattrs")
+        attrs = json.loads(text)
+    except (OSError, ValueError):
+        return False
+    catalog = attrs.get(layout.ATTR_CATALOG) if isinstance(attrs, dict) else None
+    record = catalog.get(PROVENANCE_KEY) if isinstance(catalog, dict) else None
+    if not isinstance(record, dict) or record.get("dataset") != name:
+        return False
+    if previous is not None and _same_time(record.get("started"), previous.started):
+        return True
+    return record.get("output") == output_url
+
+
+def _same_time(text: Any, when: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(str(text)) == when
+    except ValueError:
+        return False
 
 
 def _convert(

@@ -39,6 +39,8 @@ class BuildReport:
     built: list[ProvenanceRecord] = field(default_factory=list)
     skipped: list[DatasetStatus] = field(default_factory=list)
     dry_run: bool = False
+    #: Foreign content found at an output path and renamed aside (kept) by a forced build: name -> new path.
+    moved_aside: dict[str, str] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class BuildReport:
             "planned": [s.to_data() for s in self.planned],
             "built": [r.dataset for r in self.built],
             "skipped": [s.name for s in self.skipped],
+            "moved_aside": dict(self.moved_aside),
         }
 
 
@@ -158,7 +161,11 @@ class Catalog:
         """Build what is not fresh (everything with ``force``); ``dry_run`` only reports the plan.
 
         Each dataset is written beside its target and replaces it only when complete; the lock file is updated
-        after every successful dataset, so an interruption keeps what was finished. ``client`` (a
+        after every successful dataset, so an interruption keeps what was finished. Only datasets this catalog
+        built are replaced: anything else at an output path (a user's folder or file, a symbolic link) is refused
+        with ForeignContentError, or with ``force`` renamed aside to ``NAME.foreign-TIMESTAMP`` and kept (listed
+        in ``BuildReport.moved_aside``); never deleted. A dataset another process is building is refused with
+        DatasetBusyError. ``client`` (a
         ``distributed.Client``) runs the heavy steps (SEG-Y ingestion, access patterns) on that dask cluster; the
         result and the lock entries are the same as without it.
         """
@@ -175,10 +182,19 @@ class Catalog:
         if dry_run:
             return report
         self._check_sources([s.name for s in report.planned])
+        lock = self.lock()
+        root_url = self.spec.root_url(self.base)
         for status in report.planned:
             if on_start is not None:
                 on_start(status)
-            record = build_dataset(self.get(status.name), **self._locations(status.name), client=client)
+
+            def aside(path: Path, name: str = status.name) -> None:
+                report.moved_aside[name] = str(path)
+
+            record = build_dataset(
+                self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
+                previous=lock.get(status.name), force_aside=force, on_aside=aside,
+            )  # fmt: skip
             report.built.append(record)
             if self.lock_path is not None:
                 write_lock(self.lock_path, self.lock().with_entry(record))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mdio_catalog.cli import catalog_cmds, data_cmds
+from mdio_catalog.cli import catalog_cmds, data_cmds, gc_cmds
 from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
@@ -76,6 +76,7 @@ app.command("show")(catalog_cmds.show)
 app.command("status")(catalog_cmds.status)
 app.command("build")(catalog_cmds.build)
 app.command("schema")(catalog_cmds.schema)
+app.command("gc")(gc_cmds.gc)
 app.add_typer(catalog_cmds.templates_app, name="templates")
 app.command("info")(data_cmds.info)
 app.command("open", help="Same as info: summarise a dataset given by name or path.")(data_cmds.info)

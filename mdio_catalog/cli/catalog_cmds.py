@@ -144,7 +144,14 @@ def status(
 def build(
     names: Annotated[list[str] | None, typer.Argument(help="Datasets (default: all).", show_default=False)] = None,
     catalog: CatalogOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even fresh datasets.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Rebuild even fresh datasets; foreign content at an output path (not built by this catalog) is "
+            "renamed aside to NAME.foreign-TIMESTAMP and kept, never deleted.",
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, build nothing.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Parallel workers (default: all cores).")] = None,
     scheduler: SchedulerOption = None,
@@ -178,6 +185,8 @@ def build(
              *([s.name, "skip", "fresh"] for s in report.skipped)],
         )  # fmt: skip
         return
+    for name, path in report.moved_aside.items():  # said even with --quiet: the user's data moved
+        typer.echo(f"{name}: foreign content at its output path was moved aside to {path} (kept)", err=True)
     if quiet:
         return
     print_table(

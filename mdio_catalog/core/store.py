@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,6 @@ from zarr.storage import FsspecStore, LocalStore
 
 from mdio_catalog.exceptions import (
     CredentialsError,
-    MDIOAlreadyExistsError,
     MDIOError,
     MDIONotFoundError,
     StorageError,
@@ -169,80 +167,21 @@ def remove(location: Location) -> None:
 
 
 def refuse_existing(location: Location, overwrite: bool) -> None:
-    """Raise unless ``location`` is free or the caller asked to overwrite it."""
-    if not overwrite and exists(location):
-        raise MDIOAlreadyExistsError(
-            f"{location} already exists; pass overwrite=True to replace it (nothing was changed)."
-        )
+    """Raise unless ``location`` is free, or ``overwrite`` and it holds an MDIO dataset (anything else there is
+    refused with ForeignContentError and never deleted); see :mod:`mdio_catalog.core.publish`."""
+    from mdio_catalog.core.publish import check_replaceable
+
+    check_replaceable(location, overwrite)
 
 
 @contextlib.contextmanager
 def staged_write(location: Location, overwrite: bool) -> Iterator[Location]:
-    """Write a whole dataset beside ``location`` and move it into place only when complete.
+    """Write a whole dataset beside ``location`` and make it current only when complete
+    (:func:`mdio_catalog.core.publish.staged_write`, which owns publishing)."""
+    from mdio_catalog.core.publish import staged_write as publish_staged_write
 
-    On any failure (including KeyboardInterrupt) the partial copy is deleted and the previous dataset, if any,
-    is untouched. On success a previous dataset is replaced (only when ``overwrite``).
-    """
-    refuse_existing(location, overwrite)
-    staging = location.sibling(f".{location.name}.partial-{uuid.uuid4().hex[:12]}")
-    try:
+    with publish_staged_write(location, overwrite) as staging:
         yield staging
-    except BaseException:
-        with contextlib.suppress(Exception):
-            remove(staging)
-        raise
-    _promote(staging, location)
-
-
-def _promote(staging: Location, target: Location) -> None:
-    """Replace ``target`` by ``staging``: an atomic rename locally, a move on object stores."""
-    with storage_errors(target):
-        if target.is_local:
-            if not Path(staging.url).exists():
-                raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
-            old = None
-            if Path(target.url).exists():
-                old = target.sibling(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
-                os.replace(target.url, old.url)
-            try:
-                os.replace(staging.url, target.url)
-            except BaseException:
-                if old is not None:  # put the previous dataset back before reporting the failure
-                    os.replace(old.url, target.url)
-                raise
-            if old is not None:
-                remove(old)
-            return
-        _promote_remote(staging, target)
-
-
-#: Root metadata files: copied last on object stores, so a target is only recognised once everything is there.
-_ROOT_MARKERS = (".zmetadata", ".zattrs", ".zgroup")
-
-
-def _promote_remote(staging: Location, target: Location) -> None:
-    """Object stores have no rename: copy every staged object server-side, root metadata last, then drop the
-    staging prefix. An interruption leaves a target without ``.zgroup`` (not a dataset) and the staging copy."""
-    fs, dst = target.filesystem()
-    _, src = staging.filesystem()
-    fs.invalidate_cache()
-    files = [path for path in fs.find(src) if not path.endswith("/")]
-    if not files:
-        raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
-    relative = [path[len(src) :].lstrip("/") for path in files]
-    body = [r for r in relative if r not in _ROOT_MARKERS]
-    markers = [r for r in _ROOT_MARKERS if r in relative]  # .zgroup last: the dataset appears when complete
-    if fs.exists(dst):
-        for marker in reversed(_ROOT_MARKERS):  # .zgroup first: the old dataset stops looking valid at once
-            if fs.exists(f"{dst}/{marker}"):
-                fs.rm_file(f"{dst}/{marker}")
-        fs.rm(dst, recursive=True)
-    if body:
-        fs.copy([f"{src}/{r}" for r in body], [f"{dst}/{r}" for r in body])
-    for marker in markers:
-        fs.copy(f"{src}/{marker}", f"{dst}/{marker}")
-    fs.rm(src, recursive=True)
-    fs.invalidate_cache()
 
 
 def open_root(location: Location, mode: str = "r", disk_cache: bool = False) -> zarr.Group:

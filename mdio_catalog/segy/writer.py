@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
 
+from mdio_catalog.core.publish import OwnerMarker, new_token, owner_name, staging_name, sweep
+from mdio_catalog.core.store import Location
 from mdio_catalog.exceptions import ExportError, StorageError
 
 
@@ -32,10 +33,21 @@ class SegyWriter:
             raise ExportError(f"Cannot write {self.path}: folder {self.path.parent} does not exist.")
         if os.path.isdir(self.path):  # (os.path does not raise on names the filesystem refuses)
             raise ExportError(f"Cannot write {self.path}: it is a folder; give a file name.")
-        self.partial = self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}")
+        token = new_token()
+        self.partial = self.path.with_name(staging_name(self.path.name, token))
+        target = Location(url=str(self.path.absolute()))
+        try:
+            sweep(target)  # partial files of dead exports to this path
+            # An owner marker (locked while this writer lives) says the partial file is in use: see core/publish.
+            self._marker: OwnerMarker | None = OwnerMarker(
+                target.sibling(owner_name(self.path.name, token)), token, "segy export", target.url
+            )
+        except OSError as exc:
+            raise StorageError(f"Cannot write {self.path}: {exc.strerror or exc}.") from exc
         try:
             self._fd = os.open(self.partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
+            self._release_marker()
             raise StorageError(f"Cannot write {self.path}: {exc.strerror or exc}.") from exc
         self._closed = False
         try:
@@ -68,7 +80,13 @@ class SegyWriter:
         os.close(self._fd)
         self._closed = True
         os.replace(self.partial, self.path)
+        self._release_marker()
         return self.path
+
+    def _release_marker(self) -> None:
+        if self._marker is not None:
+            self._marker.release()
+            self._marker = None
 
     def abort(self) -> None:
         """Drop the partial file."""
@@ -78,6 +96,7 @@ class SegyWriter:
             self._closed = True
         with contextlib.suppress(FileNotFoundError):
             self.partial.unlink()
+        self._release_marker()
 
     def __enter__(self) -> SegyWriter:
         return self
