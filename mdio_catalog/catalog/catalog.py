@@ -22,6 +22,7 @@ from mdio_catalog.exceptions import (
     CatalogError,
     DatasetNotFoundError,
     InvalidModeError,
+    MDIOError,
     MDIONotFoundError,
     did_you_mean,
 )
@@ -182,6 +183,7 @@ class Catalog:
         if dry_run:
             return report
         self._check_sources([s.name for s in report.planned])
+        self._sweep([s.name for s in (*report.planned, *report.skipped)])
         lock = self.lock()
         root_url = self.spec.root_url(self.base)
         for status in report.planned:
@@ -199,6 +201,24 @@ class Catalog:
             if self.lock_path is not None:
                 write_lock(self.lock_path, self.lock().with_entry(record))
         return report
+
+    def _sweep(self, names: builtins.list[str]) -> None:
+        """Remove what dead writers left beside these datasets (fresh ones too: a build killed after publishing
+        leaves its old version or owner marker behind); never through a symbolic link below the root."""
+        from mdio_catalog.catalog.build import check_no_links
+        from mdio_catalog.core.publish import sweep
+        from mdio_catalog.core.store import Location
+
+        root_url = self.spec.root_url(self.base)
+        for name in names:
+            url = self.output_url(name)
+            if "://" in url:
+                continue
+            try:
+                check_no_links(root_url, url)
+            except MDIOError:
+                continue  # the build of this dataset reports it
+            sweep(Location(url=os.path.abspath(url)))
 
     def _check_sources(self, names: builtins.list[str]) -> None:
         """Every planned source must exist before anything is built; missing ones are reported with their place

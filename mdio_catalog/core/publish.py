@@ -275,8 +275,10 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
     names = {e.name for e in entries}
     for entry in entries:
         name = entry.name
-        if target is not None and _root_target(name) != target and not (
-            (m := _LOCKFILE.match(name)) is not None and _root_target(m["target"]) == target
+        if (
+            target is not None
+            and _root_target(name) != target
+            and not ((m := _LOCKFILE.match(name)) is not None and _root_target(m["target"]) == target)
         ):
             continue
         path = Path(folder, name)
@@ -314,9 +316,7 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
     return found
 
 
-def find_leftovers(
-    location: Location, *, recursive: bool = True, min_age: float = DEFAULT_MIN_AGE
-) -> list[Leftover]:
+def find_leftovers(location: Location, *, recursive: bool = True, min_age: float = DEFAULT_MIN_AGE) -> list[Leftover]:
     """Every leftover under ``location`` (a catalog root or any folder); local folders are walked without
     following symlinks and without entering datasets; object stores are listed."""
     if not location.is_local:
@@ -343,7 +343,7 @@ def _remote_leftovers(location: Location, *, min_age: float) -> list[Leftover]:
         listing = fs.find(base, withdirs=True, detail=True, maxdepth=None)
     tops: dict[str, dict[str, Any]] = {}
     for path, info in listing.items():
-        relative = path[len(base):].lstrip("/")
+        relative = path[len(base) :].lstrip("/")
         parts = relative.split("/")
         for depth, part in enumerate(parts):
             if _STAGED.match(part):
@@ -438,12 +438,12 @@ def _remove_lock_file(path: Path) -> bool:
 
 
 def sweep(target: Location, min_age: float = DEFAULT_MIN_AGE) -> int:
-    """Remove the dead leftovers of ``target`` (local disks only); return the bytes freed."""
+    """Remove the dead leftovers of ``target`` (local disks only; a lock held by this process or another counts
+    as alive); return the bytes freed."""
     if not target.is_local:
         return 0
     with contextlib.suppress(OSError):
-        found = local_leftovers(Path(target.url).parent, target=target.name, min_age=min_age)
-        return remove_leftovers([f for f in found if f.kind != "lock"])
+        return remove_leftovers(local_leftovers(Path(target.url).parent, target=target.name, min_age=min_age))
     return 0
 
 
