@@ -31,6 +31,7 @@ from mdio_catalog.core.chunks import header_chunks, validate_chunks
 from mdio_catalog.core.cluster import abandon_operation, run_tasks
 from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.nodes import get_group
+from mdio_catalog.core.publish import remove_zarr_temporaries, target_lock
 from mdio_catalog.core.store import Location, staged_write, storage_errors
 from mdio_catalog.core.transfer import (
     CopyJob,
@@ -174,11 +175,29 @@ def rechunk_batch(
     or one that exists without ``overwrite``, is refused before anything is written. ``client`` (a
     ``distributed.Client``) copies the blocks on that cluster's workers, which open the dataset from its URL and
     storage options (so it must be reachable from them) and write the new chunks directly.
+
+    The dataset's lock (:func:`~mdio_catalog.core.publish.target_lock`, local disks) is held meanwhile: a build
+    or another rechunk of the same dataset is refused with DatasetBusyError. A pattern left half-written by a
+    killed rechunk does not count as existing (:func:`completed_patterns`) and is replaced.
     """
     if source.mode == "r":
         raise MDIOReadOnlyError(
             f"{source.url} is open read-only; rechunking adds arrays to it: open it with MDIOWriter or mode 'w'."
         )
+    location = Location.of(source.url, source.storage_options)
+    with target_lock(location, what="rechunk"):  # no build or other rechunk of this dataset meanwhile
+        _rechunk_batch(source, chunks_list, suffix_list, compressor, overwrite, client)
+        remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP))
+
+
+def _rechunk_batch(
+    source: MDIOAccessor,
+    chunks_list: Sequence[tuple[int, ...]],
+    suffix_list: Sequence[str],
+    compressor: Codec | None,
+    overwrite: bool,
+    client: Any,
+) -> None:
     if len(chunks_list) != len(suffix_list):
         raise ShapeError(f"{len(chunks_list)} chunk shapes for {len(suffix_list)} suffixes; give one per suffix.")
     if len(set(suffix_list)) != len(suffix_list):

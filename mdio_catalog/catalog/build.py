@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from fsspec.core import split_protocol
 
 from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
 from mdio_catalog.api.convenience import rechunk_batch
@@ -79,7 +80,12 @@ def build_dataset(
     if root_url is not None:
         check_no_links(root_url, output_url)
     identity = source_identity(resolved.kind, source_url, source_options, resolved.segy_open_options())
-    target = Location.of(output_url, output_options)
+    target = Location(url=output_url, storage_options=dict(output_options))
+    if target.is_local:  # the path as named, not resolved: a link at the output path is judged, never followed
+        path = os.path.abspath(os.path.expanduser(split_protocol(output_url)[1]))
+        target = Location(url=path, storage_options=dict(output_options))
+    else:
+        target = Location.of(output_url, output_options)
     out_options = dict(output_options)
 
     def owned(location: Location) -> bool:
@@ -98,7 +104,9 @@ def build_dataset(
 
 
 def check_no_links(root_url: str, output_url: str) -> None:
-    """Refuse an output path (local) that is or passes through a symbolic link below the root."""
+    """Refuse a local output path that lies outside the root or passes through a symbolic link below the root
+    (the root itself may be a link: the user chose it). The output entry itself is judged by the publish step
+    (a link there is foreign content: refused, or renamed aside with --force; never followed)."""
     if "://" in output_url or "://" in root_url:
         return
     root = Path(os.path.abspath(root_url))
@@ -106,11 +114,10 @@ def check_no_links(root_url: str, output_url: str) -> None:
     try:
         parts = output.relative_to(root).parts
     except ValueError:
-        raise ForeignContentError(
-            f"{output_url} lies outside the catalog root {root_url}; nothing was changed."
-        ) from None
+        message = f"{output_url} lies outside the catalog root {root_url}; nothing was changed."
+        raise ForeignContentError(message) from None
     current = root
-    for part in parts:
+    for part in parts[:-1]:
         current = current / part
         if current.is_symlink():
             raise ForeignContentError(

@@ -49,7 +49,7 @@ import socket
 import stat
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,7 +291,7 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
             kind = {"partial": "staging", "old": "old", "owner": "owner"}[staged["kind"]]
             if kind != "owner" and is_staging_name(staged["target"]):
                 kind = "nested"
-            if marker_name in names:
+            if marker_name in names or os.path.lexists(folder / marker_name):  # (a listing is no snapshot)
                 with _claim_local(folder / marker_name) as (dead, info):
                     if info is None and name == marker_name:
                         continue  # a file of that name that is not our marker
@@ -447,6 +447,26 @@ def sweep(target: Location, min_age: float = DEFAULT_MIN_AGE) -> int:
     return 0
 
 
+#: zarr's LocalStore writes each file as ``NAME.<32 hex>.partial`` and renames it into place.
+_ZARR_TEMPORARY = re.compile(r"\.[0-9a-f]{32}\.partial$")
+
+
+def remove_zarr_temporaries(location: Location, folders: Iterable[str]) -> int:
+    """Delete the temporary files a killed zarr writer left in ``folders`` (relative to a local dataset); call it
+    only while holding the dataset's lock. Returns the number removed."""
+    if not location.is_local:
+        return 0
+    removed = 0
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(os.path.join(location.url, folder)):
+                if _ZARR_TEMPORARY.search(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+    return removed
+
+
 # --- the per-target lock --------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def target_lock(target: Location, *, wait: float = 0.0, what: str = "write") -> Iterator[None]:
@@ -456,11 +476,11 @@ def target_lock(target: Location, *, wait: float = 0.0, what: str = "write") -> 
         return
     path = Path(target.url).with_name(lock_name(target.name))
     deadline = time.monotonic() + max(wait, 0.2)  # a moment for a gc that is checking the lock file
+    with storage_errors(target):
+        path.parent.mkdir(parents=True, exist_ok=True)  # the write would create it anyway
     while True:
-        try:
+        with storage_errors(target):
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except FileNotFoundError as exc:
-            raise MDIONotFoundError(f"Cannot write {target}: folder {path.parent} does not exist.") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -701,7 +721,7 @@ def staged_write(
     the swap, never deleted.
     """
     with target_lock(location, wait=wait):
-        if not force_aside:
+        if not (force_aside and location.is_local):
             check_replaceable(location, overwrite, owned=owned)
         with staged(location, kind="dataset") as (staging, token):
             yield staging
