@@ -50,7 +50,7 @@ import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -222,7 +222,6 @@ class Leftover:
     why: str
     token: str | None = None
     marker: str | None = None  # the owner marker covering it
-    related: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -287,6 +286,13 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
             if entry.is_symlink():
                 continue  # we never create links: not ours
             token = staged["token"]
+            if staged["tmp"]:  # a marker killed before it was published: locked by its writer from the start
+                with _claim_local(path) as (free, info), contextlib.suppress(OSError):
+                    age = time.time() - path.lstat().st_mtime
+                    dead = free and (info is not None or age >= min_age)
+                    why = "an unpublished owner marker, its writer is gone" if dead else "its writer may be running"
+                    found.append(Leftover(str(path), "owner", _tree_size(path), describe_owner(info), dead, why, token))
+                continue
             marker_name = owner_name(staged["target"], token)
             kind = {"partial": "staging", "old": "old", "owner": "owner"}[staged["kind"]]
             if kind != "owner" and is_staging_name(staged["target"]):
@@ -309,8 +315,12 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
         lock = _LOCKFILE.match(name)
         if lock is not None and entry.is_file(follow_symlinks=False):
             with _claim_local(path) as (dead, info):
-                if info is None:
-                    continue  # not our lock file
+                if info is None:  # not ours, or emptied by a writer killed between creating and filling it
+                    with contextlib.suppress(OSError):
+                        empty = path.lstat()
+                        if dead and empty.st_size == 0 and time.time() - empty.st_mtime >= min_age:
+                            found.append(Leftover(str(path), "lock", 0, "-", True, "an empty lock file nobody holds"))
+                    continue
                 why = "no writer holds it" if dead else "a writer holds it"
                 found.append(Leftover(str(path), "lock", _tree_size(path), describe_owner(info), dead, why))
     return found
@@ -429,7 +439,8 @@ def _remove_lock_file(path: Path) -> bool:
         except BlockingIOError:
             return False
         with contextlib.suppress(FileNotFoundError):
-            if os.stat(path).st_ino == os.fstat(fd).st_ino and _read_marker(os.pread(fd, 65536, 0)) is not None:
+            content = os.pread(fd, 65536, 0)
+            if os.stat(path).st_ino == os.fstat(fd).st_ino and (not content or _read_marker(content) is not None):
                 os.unlink(path)
                 return True
         return False
@@ -580,8 +591,10 @@ def check_replaceable(
     if force_aside:
         return move_aside(path)
     raise ForeignContentError(
-        f"{target} is {reason}; nothing was changed and nothing was deleted. Move it away (or choose another "
-        "output path)" + (", or rerun with --force to have it renamed aside and kept." if owned else ".")
+        f"{target} is {reason}; nothing was changed and nothing was deleted ("
+        + ("a build only replaces datasets this catalog built" if owned else "overwrite only replaces MDIO datasets")
+        + "). Move it away (or choose another output path)"
+        + (", or rerun with --force to have it renamed aside and kept." if owned else ".")
     )
 
 

@@ -204,13 +204,17 @@ def same_arrays_in(path: Path, reference: dict[str, Any], patterns: tuple[str, .
     return bool(np.array_equal(traces, ref_traces) and np.array_equal(headers, ref_headers))
 
 
-def check_lock(trial: Path, state: str) -> None:
-    """Nothing half-written is reported built: a lock entry means the dataset at the path is complete."""
+def check_lock(scenario: str, trial: Path, state: str) -> None:
+    """Nothing half-written is reported built: a lock entry written by the killed build means its dataset is
+    complete at the path (a first build: no entry unless the new version is there)."""
     lock_path = trial / "catalog.lock"
     if not lock_path.exists():
+        assert scenario == "build" or state == "new"
         return
     entries = (yaml.safe_load(lock_path.read_text()) or {}).get("entries", {})
-    if "stack" in entries and state != "old":
+    if scenario == "build" and "stack" in entries:
+        assert state == "new", "the lock reports a build whose dataset is not there"
+    if state == "new":
         assert (trial / "out" / "stack.mdio" / ".zgroup").is_file()
 
 
@@ -244,7 +248,7 @@ def run_trials(scenario: str, base: Path, n: int, seed: int) -> Outcome:
         outcome.old_kept += state == "old"
         outcome.new_complete += state == "new"
         if spec.actor == "build":
-            check_lock(trial, state)
+            check_lock(scenario, trial, state)
         outcome.leftovers_before_retry += len(leftover_paths(trial))
         if scenario == "rechunk" and state == "new":
             with pytest.raises(MDIOAlreadyExistsError):  # it completed: asking again without overwrite refuses
