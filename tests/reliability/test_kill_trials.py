@@ -225,8 +225,9 @@ def run_trials(scenario: str, base: Path, n: int, seed: int) -> Outcome:
     # Calibration: one uninterrupted run gives the reference result and the duration of the work.
     calibration = base / "calibration"
     shutil.copytree(template, calibration, symlinks=True)
-    started = time.monotonic()
-    code, _, err = finish(spawn(spec.actor, **spec.args(calibration)))
+    process = spawn(spec.actor, **spec.args(calibration))
+    started = time.monotonic()  # from the end of the imports to the end of the process
+    code, _, err = finish(process)
     duration = time.monotonic() - started
     assert code == 0, err
     target = spec.target(calibration)
