@@ -58,6 +58,21 @@ class MDIOSettings(BaseSettings):
         ),
     )
     scheduler_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a dask scheduler to answer.")
+    spec_max_bytes: int = Field(
+        4 * 2**20, ge=1, description="Largest catalog or template file read, in bytes (catalog.lock is not bounded)."
+    )
+    spec_max_depth: int = Field(
+        64, ge=1, le=10_000, description="Deepest nesting of mappings and lists in a spec file, aliases expanded."
+    )
+    spec_max_nodes: int = Field(
+        500_000, ge=1, description="Most values in one catalog or template file, aliases expanded."
+    )
+    spec_max_alias_nodes: int = Field(
+        100_000, ge=0, description="Most values YAML aliases (*name, <<: *name) may add to one spec file."
+    )
+    max_chunk_mib: float = Field(
+        1024, gt=0, description="Largest uncompressed chunk in MiB (specs assume 4-byte values)."
+    )
 
 
 @lru_cache(maxsize=1)

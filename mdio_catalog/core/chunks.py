@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
 
 from mdio_catalog.exceptions import ShapeError
+from mdio_catalog.specs.limits import chunk_size_problem
 
 #: The reference's defaults for 2-D and 3-D data (its docstring says 128^3 but its code uses 64^3).
 REFERENCE_DEFAULT_CHUNKS: dict[int, tuple[int, ...]] = {2: (512, 512), 3: (64, 64, 64)}
 
 
-def validate_chunks(chunks: Sequence[int], shape: Sequence[int], what: str = "chunksize") -> tuple[int, ...]:
-    """Check that ``chunks`` has one positive entry per dimension. Chunks larger than the shape are kept as given
-    (the reference stores them unclipped too, and zarr handles the partial chunk)."""
-    chunks = tuple(int(c) for c in chunks)
+def _integer(value: object, what: str, chunks: Sequence[object]) -> int:
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not number.is_integer():
+        raise ShapeError(f"{what} {tuple(chunks)} must contain only integers.")
+    return int(number)
+
+
+def validate_chunks(
+    chunks: Sequence[int], shape: Sequence[int], what: str = "chunksize", itemsize: int = 4
+) -> tuple[int, ...]:
+    """Check that ``chunks`` has one positive entry per dimension and that one chunk of ``itemsize``-byte values
+    stays within ``MDIO_CATALOG_MAX_CHUNK_MIB``. Chunks larger than the shape are kept as given (the reference
+    stores them unclipped too, and zarr handles the partial chunk)."""
+    chunks = tuple(_integer(c, what, chunks) for c in chunks)
     if len(chunks) != len(shape):
         raise ShapeError(
             f"{what} {chunks} has {len(chunks)} entries but the data has {len(shape)} dimensions {tuple(shape)}."
         )
     if any(c <= 0 for c in chunks):
         raise ShapeError(f"{what} {chunks} must contain only positive integers.")
+    problem = chunk_size_problem(chunks, itemsize)
+    if problem is not None:
+        raise ShapeError(f"{what}: {problem}.")
     return chunks
 
 

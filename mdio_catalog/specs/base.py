@@ -10,6 +10,7 @@ Dumps are plain YAML/JSON that load back equal.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,7 +30,15 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
-from mdio_catalog.exceptions import SpecValidationError, did_you_mean
+from mdio_catalog.exceptions import (
+    MDIONotFoundError,
+    NotRegularFileError,
+    SpecLimitError,
+    SpecValidationError,
+    StorageError,
+    did_you_mean,
+)
+from mdio_catalog.localfile import open_regular_file
 from mdio_catalog.specs.errors import (
     UNION_TAGS,
     PathPart,
@@ -38,7 +47,8 @@ from mdio_catalog.specs.errors import (
     issues_error,
     issues_from_validation_error,
 )
-from mdio_catalog.specs.errors import Path as SpecPath
+from mdio_catalog.specs.limits import SpecLimits
+from mdio_catalog.specs.yamlread import check_data_limits, decode_text, read_yaml, size_error
 
 #: The comment that tells editors (yaml-language-server) which JSON Schema a YAML file follows.
 SCHEMA_COMMENT: Final = "# yaml-language-server: $schema={}"
@@ -115,6 +125,9 @@ class StrictModel(BaseModel):
 
     #: File stem of the JSON Schema of this kind in ``schemas/`` (``catalog`` -> ``catalog.schema.json``).
     schema_name: ClassVar[str] = ""
+    #: Whether files of this kind are bounded in size and value count (``MDIO_CATALOG_SPEC_MAX_BYTES``/``_NODES``);
+    #: depth and alias expansion are bounded for every kind.
+    size_bounded: ClassVar[bool] = True
 
     _source_map: SourceMap | None = PrivateAttr(default=None)
 
@@ -193,9 +206,15 @@ class StrictModel(BaseModel):
         return model
 
     @classmethod
+    def input_limits(cls) -> SpecLimits:
+        """The limits on text this kind is loaded from (files this package writes set ``size_bounded = False``)."""
+        limits = SpecLimits.current()
+        return limits if cls.size_bounded else limits.without_size_bounds()
+
+    @classmethod
     def from_yaml(cls, text: str, *, source: str | None = None, context: dict[str, Any] | None = None) -> Self:
         """Load from YAML text; ``source`` names the text in errors (a file name)."""
-        data, source_map = parse_yaml(text, source)
+        data, source_map = parse_yaml(text, source, limits=cls.input_limits())
         if data is None:
             issue = SpecIssue((), f"empty document: expected the keys of a {cls.__name__}", source)
             raise issues_error([issue], source)
@@ -204,18 +223,14 @@ class StrictModel(BaseModel):
     @classmethod
     def from_json(cls, text: str, *, source: str | None = None, context: dict[str, Any] | None = None) -> Self:
         """Load from JSON text (read by the YAML loader for line numbers, with a plain-JSON fallback)."""
-        data, source_map = parse_json(text, source)
+        data, source_map = parse_json(text, source, limits=cls.input_limits())
         return cls.from_data(data, source_map=source_map, context=context)
 
     @classmethod
     def from_file(cls, path: str | Path, *, context: dict[str, Any] | None = None) -> Self:
         """Load a local ``.yaml``/``.yml``/``.json`` file; errors name the file and line."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            issue = SpecIssue((), f"cannot read {cls.__name__} file: {exc.strerror or exc}", str(path))
-            raise SpecValidationError(str(issue), issues=[issue]) from None
+        text = read_spec_file(path, cls.__name__, cls.input_limits())
         loader = cls.from_json if path.suffix.lower() == ".json" else cls.from_yaml
         return loader(text, source=str(path), context=context)
 
@@ -250,134 +265,24 @@ class StrictModel(BaseModel):
 
 
 # --- YAML with line numbers --------------------------------------------------------------------------------------
-class _Loader(yaml.SafeLoader):
-    """Safe YAML, plus YAML 1.2 floats such as ``1e-05`` (JSON writes them; YAML 1.1 reads them as strings)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-_MERGE_TAG: Final = "tag:yaml.org,2002:merge"
-
-
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class _Builder:
-    """Walks a composed YAML node tree into Python data, recording marks and refusing duplicate keys."""
-
-    def __init__(self, loader: _Loader, source: str | None) -> None:
-        self.loader = loader
-        self.map = SourceMap(source)
-        self.issues: list[SpecIssue] = []
-        self._active: set[int] = set()
-
-    def build(self, node: yaml.Node, path: SpecPath) -> Any:
-        self.map.marks.setdefault(path, _mark(node))
-        if id(node) in self._active:
-            self.issues.append(self.map.issue(path, "recursive YAML alias"))
-            return None
-        if isinstance(node, yaml.MappingNode):
-            self._active.add(id(node))
-            try:
-                return self._mapping(node, path)
-            finally:
-                self._active.discard(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            self._active.add(id(node))
-            try:
-                out = []
-                for i, child in enumerate(node.value):
-                    self.map.marks.setdefault((*path, i), _mark(child))
-                    out.append(self.build(child, (*path, i)))
-                return out
-            finally:
-                self._active.discard(id(node))
-        return self.loader.construct_object(node, deep=True)
-
-    def _key(self, node: yaml.Node, path: SpecPath) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            self.issues.append(
-                self.map.issue(path, f"keys must be plain values, not a {type(node).__name__} (line {_mark(node)[0]})")
-            )
-            return None
-        return self.loader.construct_object(node, deep=True)
-
-    def _mapping(self, node: yaml.MappingNode, path: SpecPath) -> dict[Any, Any]:
-        first_seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue
-            key = self._key(key_node, path)
-            if key is None and not isinstance(key_node, yaml.ScalarNode):
-                continue
-            line, column = _mark(key_node)
-            if key in first_seen:
-                self.issues.append(
-                    SpecIssue(
-                        (*path, key),
-                        f"duplicate key {key!r} (first defined on line {first_seen[key]})",
-                        self.map.source,
-                        line,
-                        column,
-                    )
-                )
-            else:
-                first_seen[key] = line
-        try:
-            self.loader.flatten_mapping(node)  # '<<' merge keys: merged pairs first, the node's own pairs last
-        except yaml.MarkedYAMLError as exc:
-            self.issues.append(_yaml_issue(exc, self.map.source))
-            return {}
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = self._key(key_node, path)
-            if key is None and not isinstance(key_node, yaml.ScalarNode):
-                continue
-            self.map.marks[(*path, key)] = _mark(key_node)
-            out[key] = self.build(value_node, (*path, key))
-            self.map.marks[(*path, key)] = _mark(key_node)  # the key's line, even for a nested block value
-        return out
-
-
-def _yaml_issue(exc: yaml.YAMLError, source: str | None) -> SpecIssue:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    message = f"invalid YAML: {context + ', ' if context else ''}{problem}"
-    if mark is None:
-        return SpecIssue((), message, source)
-    return SpecIssue((), message, source, mark.line + 1, mark.column + 1)
-
-
-def parse_yaml(text: str, source: str | None = None) -> tuple[Any, SourceMap]:
+def parse_yaml(text: str, source: str | None = None, *, limits: SpecLimits | None = None) -> tuple[Any, SourceMap]:
     """Parse one YAML (or JSON) document into Python data and a :class:`SourceMap` of its keys and items.
 
-    Duplicate keys, recursive aliases and syntax errors raise a :class:`SpecValidationError` with their line.
+    YAML 1.2 values; duplicate keys, unknown tags, ambiguous numbers, recursive aliases and syntax errors raise a
+    :class:`SpecValidationError` with their line; the size, nesting and alias limits (``limits``, else the
+    ``MDIO_CATALOG_SPEC_*`` settings) a :class:`~mdio_catalog.exceptions.SpecLimitError`. See
+    :mod:`mdio_catalog.specs.yamlread`.
     """
-    loader = _Loader(text)
-    try:
-        try:
-            node = loader.get_single_node()
-        except yaml.YAMLError as exc:
-            raise issues_error([_yaml_issue(exc, source)], source) from None
-        builder = _Builder(loader, source)
-        data = builder.build(node, ()) if node is not None else None
-        if builder.issues:
-            raise issues_error(builder.issues, source)
-        return data, builder.map
-    finally:
-        loader.dispose()
+    return read_yaml(text, source, limits)
 
 
-def parse_json(text: str, source: str | None = None) -> tuple[Any, SourceMap]:
+def parse_json(text: str, source: str | None = None, *, limits: SpecLimits | None = None) -> tuple[Any, SourceMap]:
     """JSON through the YAML loader (line numbers, duplicate keys); plain ``json`` if YAML cannot read it."""
+    limits = limits or SpecLimits.current()
     try:
-        return parse_yaml(text, source)
+        return parse_yaml(text, source, limits=limits)
+    except SpecLimitError:
+        raise
     except SpecValidationError:
         duplicates: list[SpecIssue] = []
 
@@ -394,9 +299,43 @@ def parse_json(text: str, source: str | None = None) -> tuple[Any, SourceMap]:
         except json.JSONDecodeError as exc:
             issue = SpecIssue((), f"invalid JSON: {exc.msg}", source, exc.lineno, exc.colno)
             raise issues_error([issue], source) from None
+        except RecursionError:
+            issue = SpecIssue(
+                (), f"nesting deeper than {limits.max_depth} levels (MDIO_CATALOG_SPEC_MAX_DEPTH)", source
+            )
+            raise SpecLimitError(str(issue), issues=[issue]) from None
         if duplicates:
             raise issues_error(duplicates, source) from None
+        check_data_limits(data, source, limits)
         return data, SourceMap(source)
+
+
+def _read_limited(path: str, what: str, max_bytes: int | None) -> tuple[bytes, int]:
+    """Up to ``max_bytes + 1`` bytes of a regular file and its size; a missing or unreadable file is a
+    SpecValidationError naming it (a FIFO, device or symlink loop: NotRegularFileError, before it is opened)."""
+    try:
+        fd = open_regular_file(path, f"{what} file")
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+            return data, os.fstat(handle.fileno()).st_size
+    except (MDIONotFoundError, StorageError, OSError) as exc:
+        if isinstance(exc, NotRegularFileError):
+            raise
+        reason = "No such file or directory" if isinstance(exc, FileNotFoundError) else getattr(exc, "strerror", None)
+        issue = SpecIssue((), f"cannot read {what} file: {reason or exc}", path)
+        raise SpecValidationError(str(issue), issues=[issue]) from None
+
+
+def read_spec_file(path: str | Path, what: str, limits: SpecLimits) -> str:
+    """The UTF-8 text of a local spec file, read only up to ``limits.max_bytes`` (plus one byte to notice more).
+
+    A FIFO, device or symlink loop is refused before it is opened (:class:`NotRegularFileError`); a file that
+    cannot be read is a :class:`SpecValidationError` naming it; bytes that are not UTF-8 a located one.
+    """
+    data, size = _read_limited(str(path), what, limits.max_bytes)
+    if limits.max_bytes is not None and len(data) > limits.max_bytes:
+        raise size_error(size, str(path), limits.max_bytes)
+    return decode_text(data, str(path))
 
 
 # --- dumping ------------------------------------------------------------------------------------------------------
@@ -405,6 +344,19 @@ class _Dumper(yaml.SafeDumper):
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
+
+
+# Strings that YAML 1.2 reads as numbers but YAML 1.1 (the dumper's resolver) would write plain are quoted, so a
+# dump loads back equal: "0o17", "1e5", "+.5", and leading-zero digits such as "089" (which the loader refuses plain).
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?0[0-9]+|0o[0-7]+)$"), list("-+0")),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
+        list("-+.0123456789"),
+    ),
+):
+    _Dumper.add_implicit_resolver(_tag, _pattern, _first)
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:

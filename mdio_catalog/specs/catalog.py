@@ -37,6 +37,7 @@ from mdio_catalog.exceptions import did_you_mean
 from mdio_catalog.specs.base import StrictModel, located_errors
 from mdio_catalog.specs.env import check_tree, expand_tree, no_references, redacted, undefined, undefined_issue
 from mdio_catalog.specs.errors import PathPart, SourceMap, SpecIssue, raise_issues
+from mdio_catalog.specs.limits import output_name_problem
 from mdio_catalog.specs.sources import CredentialsName, EmptySource, NumpySource, SegySource, Source, StorageOptions
 from mdio_catalog.specs.template import Suffix
 from mdio_catalog.specs.variables import Chunks, CompressionSpec, Identifier
@@ -75,6 +76,58 @@ DatasetName = Annotated[
     AfterValidator(check_dataset_name),
     Field(max_length=200, json_schema_extra={"pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"}),
 ]
+
+
+def output_path_problems(output: str) -> list[str]:
+    """Why a dataset's resolved output path (``north/stack.mdio``, inside the root) is not a place to build.
+
+    It must lie strictly inside the root: relative, separated by '/', no empty, '.' or '..' part (a pattern field
+    whose value is '..' or '.' must not move or merge a dataset), no part starting with '.' (the staging and
+    leftover names of writes beside a target start with '.'), and every part short enough for its staging name
+    (:data:`~mdio_catalog.specs.limits.MAX_OUTPUT_NAME_BYTES` bytes).
+    """
+    shown = repr(output if len(output) <= 60 else output[:57] + "...")
+    if not output or output.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", output) or is_url(output):
+        return [f"output {shown} is not a relative path inside the root"]
+    if "\\" in output or "\0" in output:
+        return [f"output {shown} may separate folders only with '/' (no backslashes or NUL)"]
+    problems = []
+    for part in output.split("/"):
+        if part in ("", ".", ".."):
+            what = "an empty" if not part else repr(part)
+            problems.append(
+                f"output {shown} has {what} part: every dataset must be written strictly inside the root, in its "
+                "own folder (check the pattern fields that make up the output)"
+            )
+        elif part.startswith("."):
+            problems.append(
+                f"output {shown} has the hidden part {part!r}: names starting with '.' are kept for the staging of "
+                "writes beside a target"
+            )
+        else:
+            problem = output_name_problem(part)
+            if problem is not None:
+                problems.append(f"output {shown}: {problem}")
+    return problems[:1] if problems else []
+
+
+def _nested_outputs(outputs: Mapping[str, str]) -> list[tuple[tuple[PathPart, ...], str]]:
+    """A dataset whose output lies inside another dataset's output (``a.mdio`` and ``a.mdio/b.mdio``)."""
+    problems: list[tuple[tuple[PathPart, ...], str]] = []
+    ordered = sorted(outputs)
+    for i, outer in enumerate(ordered):
+        for inner in ordered[i + 1 :]:
+            if not inner.startswith(outer):
+                break
+            if inner[len(outer)] == "/":
+                problems.append(
+                    (
+                        ("datasets", outputs[inner]),
+                        f"dataset {outputs[inner]!r} would be written inside dataset {outputs[outer]!r} "
+                        f"({inner!r} is inside {outer!r}); give them separate folders",
+                    )
+                )
+    return problems
 
 
 def is_url(ref: str) -> bool:
@@ -398,9 +451,14 @@ class CatalogSpec(StrictModel):
             if messages:
                 continue
             output = self.output_path(name, fields)
+            messages = output_path_problems(output)
+            problems += [(("datasets", name), f"dataset {name!r}: {m}") for m in messages]
+            if messages:
+                continue
             first = outputs.setdefault(output.lower(), name)
             if first != name:
                 problems.append((("datasets", name), f"datasets {first!r} and {name!r} would both write {output!r}"))
+        problems += _nested_outputs(outputs)
         return problems
 
     def _match_patterns(self, name: str) -> tuple[dict[str, str], list[str]]:

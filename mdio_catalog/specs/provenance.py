@@ -94,6 +94,7 @@ class ProvenanceRecord(StrictModel):
     """What one build produced, from what, with what."""
 
     schema_name = "provenance"
+    size_bounded = False
 
     dataset: str = Field(description="Dataset name in the catalog.")
     spec_hash: Sha256 = Field(description="Hash of the resolved spec (mdio_catalog.specs.spec_hash).")
@@ -145,6 +146,7 @@ class LockFile(StrictModel):
     """``catalog.lock``: the provenance of every built dataset of one catalog, by dataset name."""
 
     schema_name = "lock"
+    size_bounded = False  # written by this package; thousands of entries are normal
 
     version: Literal[1] = Field(description="Lock file format version.")
     catalog: str = Field(description="Name of the catalog.")

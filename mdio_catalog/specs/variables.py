@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from mdio_catalog.exceptions import SpecError
 from mdio_catalog.specs.base import StrictModel, located_errors
+from mdio_catalog.specs.limits import chunk_size_problem
 
 if TYPE_CHECKING:
     from numcodecs.abc import Codec
@@ -24,8 +25,17 @@ if TYPE_CHECKING:
 
 #: A positive integer given as an integer (``"128"`` is refused, not converted).
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
-#: A chunk shape: one positive entry per dimension.
-Chunks = Annotated[tuple[PositiveInt, ...], Field(min_length=1)]
+
+
+def _bounded_chunks(chunks: tuple[int, ...]) -> tuple[int, ...]:
+    problem = chunk_size_problem(chunks)
+    if problem is not None:
+        raise ValueError(problem)
+    return chunks
+
+
+#: A chunk shape: one positive entry per dimension, at most ``MDIO_CATALOG_MAX_CHUNK_MIB`` of 4-byte values.
+Chunks = Annotated[tuple[PositiveInt, ...], Field(min_length=1), AfterValidator(_bounded_chunks)]
 Number = StrictInt | StrictFloat
 #: A name that becomes part of an array name or a path: letters, digits and underscores.
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]

@@ -1,0 +1,103 @@
+"""Local input files must be regular files: checked before they are opened, so nothing waits on them.
+
+Opening a FIFO for reading blocks until some other process writes to it (forever, in a build); a device may be
+endless or have side effects when opened; a symlink loop makes ``open`` fail with ELOOP and ``Path.resolve``
+with a bare ``RuntimeError``. Every local input (SEG-Y and NumPy sources, catalog and template files) goes through
+:func:`check_regular_file` or :func:`open_regular_file`, which refuse all of these at once with a
+:class:`~mdio_catalog.exceptions.NotRegularFileError` naming the path and what it is.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import Final
+
+from mdio_catalog.exceptions import MDIONotFoundError, NotRegularFileError, StorageError
+
+_KINDS: Final = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+#: URL prefixes of local files (a plain path has none).
+_LOCAL_PREFIXES: Final = ("file://", "local://")
+
+
+def local_path(url: str | os.PathLike[str]) -> str | None:
+    """The local path of ``url`` (a plain path or a ``file://`` URL), or None for a remote URL (s3://, ...)."""
+    text = os.fspath(url)
+    for prefix in _LOCAL_PREFIXES:
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    if "://" in text or "::" in text:
+        return None
+    return os.path.expanduser(text)
+
+
+def describe_mode(mode: int) -> str:
+    """``'a FIFO (named pipe)'``, ``'a directory'``, ... for a file mode (``'a regular file'`` for a file)."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((text for test, text in _KINDS if test(mode)), "not a regular file")
+
+
+def _not_regular(path: str, mode: int, what: str) -> NotRegularFileError:
+    return NotRegularFileError(
+        f"{path} is {describe_mode(mode)}, not a regular file; the {what} must be a regular file (nothing was read)."
+    )
+
+
+def _stat_error(path: str, exc: OSError, what: str) -> Exception:
+    if isinstance(exc, FileNotFoundError):
+        return MDIONotFoundError(f"{what} not found: {path}")
+    if exc.errno == errno.ELOOP:
+        return NotRegularFileError(
+            f"{path} is a symlink loop (too many levels of symbolic links); point the {what} path at a regular file."
+        )
+    return StorageError(f"Cannot read the {what} {path}: {exc.strerror or exc}")
+
+
+def check_regular_file(path: str | os.PathLike[str], what: str = "file") -> os.stat_result:
+    """The ``os.stat`` of ``path`` (symlinks followed) when it is a regular file; else a typed error at once:
+    :class:`NotRegularFileError` for FIFOs, devices, sockets, directories and symlink loops,
+    :class:`MDIONotFoundError` when nothing is there."""
+    text = os.fspath(path)
+    try:
+        info = os.stat(text)
+    except OSError as exc:
+        raise _stat_error(text, exc, what) from None
+    except (RuntimeError, ValueError) as exc:  # an embedded NUL byte, ...
+        raise NotRegularFileError(f"{text!r} is not a usable path for the {what}: {exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(text, info.st_mode, what)
+    return info
+
+
+def open_regular_file(path: str | os.PathLike[str], what: str = "file") -> int:
+    """A read-only descriptor on ``path``, which must be a regular file.
+
+    Checked before opening (a device is never opened), and opened non-blocking and checked again on the
+    descriptor, so a file swapped for a FIFO in between cannot block the caller either.
+    """
+    text = os.fspath(path)
+    check_regular_file(text, what)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(text, flags)
+    except OSError as exc:
+        raise _stat_error(text, exc, what) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(text, mode, what)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
