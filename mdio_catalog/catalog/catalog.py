@@ -83,6 +83,10 @@ class Catalog:
         """Load and validate a catalog file (errors name the file, line and path)."""
         path = Path(path)
         if not path.is_file():
+            if os.path.lexists(path):  # a FIFO, a device, a folder, a symlink loop: refused before it is opened
+                from mdio_catalog.localfile import check_regular_file
+
+                check_regular_file(path, "catalog file")
             raise MDIONotFoundError(f"No catalog file at {path}.")
         return cls(CatalogSpec.from_file(path), path=path, registry=registry, env=env)
 
@@ -221,24 +225,24 @@ class Catalog:
             sweep(Location(url=os.path.abspath(url)))
 
     def _check_sources(self, names: builtins.list[str]) -> None:
-        """Every planned source must exist before anything is built; missing ones are reported with their place
+        """Every planned source must exist before anything is built, as a regular file (a FIFO would block the
+        build forever) and, for NumPy sources, readable without pickle; problems are reported with their place
         in the catalog file, all at once."""
-        from mdio_catalog.core.store import Location, storage_errors
+        from mdio_catalog.catalog.identity import source_problem
 
         problems = []
         for name in names:
             url = self.spec.source_url(name, self.base)
             if url is None:
                 continue
-            location = Location.of(url, self.spec.source_storage_options(name, self.env))
-            fs, path = location.filesystem()
-            with storage_errors(location):
-                if fs.exists(path):
-                    continue
-            key = self.get(name).kind
-            problems.append(str(self.spec.issue(("datasets", name, "source", key), f"source {url} does not exist")))
+            resolved = self.get(name)
+            problem = source_problem(resolved.source, url, self.spec.source_storage_options(name, self.env))
+            if problem is not None:
+                kind, message = problem
+                problems.append((kind, str(self.spec.issue(("datasets", name, "source", resolved.kind), message))))
         if problems:
-            raise MDIONotFoundError("; ".join(problems) + " (nothing was built)")
+            kinds = [kind for kind, _ in problems if kind is not MDIONotFoundError] or [MDIONotFoundError]
+            raise kinds[0]("; ".join(text for _, text in problems) + " (nothing was built)")
 
     # --- opening ----------------------------------------------------------------------------------------------
     def open(self, name: str, mode: str = "r", **accessor_options: Any) -> MDIOReader | MDIOWriter:

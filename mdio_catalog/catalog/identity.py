@@ -4,6 +4,7 @@ trace headers. Enough to notice a replaced or edited file without reading a tera
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,8 @@ import numpy as np
 
 from mdio_catalog.core.headers import FILE_HEADER_SIZE
 from mdio_catalog.core.store import Location, storage_errors
-from mdio_catalog.exceptions import MDIONotFoundError
+from mdio_catalog.exceptions import MDIOError, MDIONotFoundError, NotRegularFileError, NumpySourceError
+from mdio_catalog.localfile import check_regular_file, local_path
 from mdio_catalog.specs.provenance import SourceIdentity
 from mdio_catalog.specs.sources import SourceKind
 
@@ -55,17 +57,21 @@ def source_identity(
     SEG-Y reader's ``endian``/``sample_format`` overrides of mislabelled files."""
     if kind == "empty" or url is None:
         return SourceIdentity(kind=kind)
+    path = local_path(url)
+    # A FIFO would block the reads below forever; a symlink loop breaks Location.of.
+    if path is not None and os.path.lexists(path):
+        check_regular_file(path, "SEG-Y file" if kind == "segy" else "NumPy source")
     location = Location.of(url, storage_options)
-    fs, path = location.filesystem()
+    fs, location_path = location.filesystem()
     with storage_errors(location):
-        if not fs.exists(path):
+        if not fs.exists(location_path):
             raise MDIONotFoundError(f"Source {url} does not exist.")
-        info = fs.info(path)
+        info = fs.info(location_path)
         size = int(info.get("size") or 0)
         if kind == "segy":
             header, trace_hash, sampled = _segy_hashes(url, storage_options, open_options or {})
         else:
-            with fs.open(path, "rb") as handle:
+            with fs.open(location_path, "rb") as handle:
                 head = handle.read(NUMPY_HASHED_BYTES)
                 handle.seek(max(size - NUMPY_HASHED_BYTES, 0))
                 tail = handle.read(NUMPY_HASHED_BYTES)
@@ -80,6 +86,30 @@ def source_identity(
         trace_header_hash=trace_hash,
         sampled_traces=sampled,
     )
+
+
+def source_problem(
+    source: Any, url: str, storage_options: Mapping[str, Any] | None = None
+) -> tuple[type[MDIOError], str] | None:
+    """Why the source at ``url`` cannot be built from, checked cheaply before anything is written (None when it
+    can): missing, not a regular file (a FIFO, a device, a symlink loop), a NumPy array that needs pickle."""
+    from mdio_catalog.converters.numpy import check_numpy_file
+    from mdio_catalog.specs.sources import NumpySource
+
+    path = local_path(url)
+    try:
+        if path is not None and os.path.lexists(path):
+            check_regular_file(path, "source")
+        location = Location.of(url, storage_options)
+        fs, fs_path = location.filesystem()
+        with storage_errors(location):
+            if not fs.exists(fs_path):
+                return MDIONotFoundError, f"source {url} does not exist"
+        if isinstance(source, NumpySource):
+            check_numpy_file(url, storage_options, source.key)
+    except (NotRegularFileError, NumpySourceError) as exc:
+        return type(exc), str(exc)
+    return None
 
 
 def _segy_hashes(

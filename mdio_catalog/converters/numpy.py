@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,7 @@ from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.nodes import get_array
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, staged_write, storage_errors
-from mdio_catalog.exceptions import ShapeError
+from mdio_catalog.exceptions import MDIOError, NumpySourceError, ShapeError
 
 
 def default_index_names(ndim: int) -> list[str]:
@@ -72,7 +73,9 @@ def numpy_to_mdio(
     array = np.asarray(array)
     if array.ndim < 2:
         raise ShapeError(f"numpy_to_mdio needs at least 2 dimensions (traces x samples), got {array.ndim}.")
-    chunks = validate_chunks(chunksize, array.shape)
+    if array.dtype.hasobject:
+        raise ShapeError(f"numpy_to_mdio needs a numeric array, got dtype {array.dtype}.")
+    chunks = validate_chunks(chunksize, array.shape, itemsize=array.dtype.itemsize)
     grid = build_grid(array.shape, index_names, index_coords)
     access_pattern = layout.default_access_pattern(array.ndim)
     variable = MDIOVariableConfig(
@@ -96,3 +99,73 @@ def numpy_to_mdio(
             get_array(root, layout.live_mask_path())[...] = True
             root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: grid.num_cells})
             zarr.consolidate_metadata(root.store)
+
+
+def _npy_dtype(handle: IO[bytes], where: str) -> np.dtype[Any]:
+    """The dtype in the header of the ``.npy`` stream ``handle`` (only the header is read)."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            _, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            _, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise NumpySourceError(f"{where} is not a readable .npy array ({exc}).") from None
+    return np.dtype(dtype)
+
+
+def _refuse_objects(dtype: np.dtype[Any], where: str) -> None:
+    if dtype.hasobject:
+        raise NumpySourceError(
+            f"{where} holds an array of Python objects ({dtype}), which only unpickling could read; pickles are "
+            "never loaded (they can run code). Save a numeric array instead, e.g. "
+            "np.save(path, array.astype('float32'))."
+        )
+
+
+def check_numpy_file(url: str, storage_options: Mapping[str, Any] | None = None, key: str | None = None) -> None:
+    """Refuse, from its headers alone, a ``.npy``/``.npz`` source that cannot be loaded without pickle.
+
+    A local path must be a regular file (a FIFO would block). For a ``.npz`` file the array named ``key`` is
+    checked (the only one when ``key`` is None; every one when there are several). Raises
+    :class:`NumpySourceError` (or the not-found/not-a-file errors of :mod:`mdio_catalog.localfile`).
+    """
+    import fsspec
+
+    from mdio_catalog.localfile import check_regular_file, local_path
+
+    path = local_path(url)
+    if path is not None:
+        check_regular_file(path, "NumPy source")
+    try:
+        fs, fs_path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
+        with fs.open(fs_path, "rb") as handle:
+            magic = handle.read(6)
+            handle.seek(0)
+            if magic.startswith(b"PK"):
+                _check_npz(handle, url, key)
+            else:
+                _refuse_objects(_npy_dtype(handle, url), url)
+    except MDIOError:
+        raise
+    except FileNotFoundError:
+        from mdio_catalog.exceptions import MDIONotFoundError
+
+        raise MDIONotFoundError(f"NumPy source not found: {url}") from None
+    except OSError as exc:
+        raise NumpySourceError(f"Cannot read the NumPy source {url}: {exc}") from None
+
+
+def _check_npz(handle: IO[bytes], url: str, key: str | None) -> None:
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            members = [name for name in archive.namelist() if name.endswith(".npy")]
+            if key is not None:
+                members = [name for name in members if name == f"{key}.npy"]
+            for name in members:
+                with archive.open(name) as member:
+                    _refuse_objects(_npy_dtype(member, f"{url}[{name[:-4]}]"), f"{url}[{name[:-4]}]")
+    except MDIOError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise NumpySourceError(f"{url} is not a readable .npz archive ({exc}).") from None

@@ -22,7 +22,8 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 import numpy as np
 
-from mdio_catalog.exceptions import MDIONotFoundError, SegyError
+from mdio_catalog.exceptions import MDIONotFoundError, NotRegularFileError, SegyError
+from mdio_catalog.localfile import open_regular_file
 
 #: Largest single ranged request of a streamed read: latency is small against its transfer time, and a few in
 #: flight keep memory small.
@@ -82,15 +83,15 @@ class LocalSource:
         self._open()
 
     def _open(self) -> None:
+        # FIFOs, devices and symlink loops are refused before anything is opened (a FIFO would block forever).
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except FileNotFoundError:
+            fd = open_regular_file(self.path, "SEG-Y file")
+        except MDIONotFoundError:
             raise MDIONotFoundError(f"SEG-Y file not found: {self.url}") from None
-        except IsADirectoryError:
-            raise SegyError(f"{self.url} is a directory, not a SEG-Y file") from None
-        if not os.path.isfile(self.path):
-            os.close(fd)
-            raise SegyError(f"{self.url} is a directory, not a SEG-Y file")
+        except NotRegularFileError:
+            if os.path.isdir(self.path):
+                raise SegyError(f"{self.url} is a directory, not a SEG-Y file") from None
+            raise
         self._fd = fd
         self.size = os.fstat(fd).st_size
 
