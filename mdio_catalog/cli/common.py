@@ -63,6 +63,10 @@ def find_catalog(explicit: Path | None) -> Path:
     from mdio_catalog.exceptions import MDIONotFoundError
 
     path = explicit or (Path(os.environ[CATALOG_ENV]) if os.environ.get(CATALOG_ENV) else Path(DEFAULT_CATALOG))
+    if not path.is_file() and os.path.lexists(path):  # a FIFO, a device, a folder, a symlink loop
+        from mdio_catalog.localfile import check_regular_file
+
+        check_regular_file(path, "catalog file")
     if not path.is_file():
         how = "given with -c" if explicit else (f"from ${CATALOG_ENV}" if os.environ.get(CATALOG_ENV) else "default")
         raise MDIONotFoundError(f"No catalog file at {path} ({how}); pass -c PATH or set {CATALOG_ENV}.")
@@ -85,6 +89,44 @@ def parse_storage_options(text: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise typer.BadParameter("--storage-options must be a JSON object.")
     return value
+
+
+def parse_int(text: str, option: str, example: str = "189") -> int:
+    """An integer command-line value; anything else is a one-line ArgumentError naming the option."""
+    from mdio_catalog.exceptions import ArgumentError
+
+    try:
+        return int(text.strip(), 10)
+    except ValueError:
+        raise ArgumentError(f"{option}: {text!r} is not an integer (e.g. {example}).") from None
+
+
+def parse_ints(text: str, option: str, example: str = "64,64,64") -> tuple[int, ...]:
+    """Integers separated by commas (or 'x': 64x64x64); anything else is a one-line ArgumentError."""
+    from mdio_catalog.exceptions import ArgumentError
+
+    parts = text.replace("x", ",").split(",")
+    try:
+        values = tuple(int(part.strip(), 10) for part in parts)
+    except ValueError:
+        raise ArgumentError(
+            f"{option}: {text!r} is not a list of integers separated by commas (e.g. {example})."
+        ) from None
+    if any(v <= 0 for v in values):
+        raise ArgumentError(f"{option}: {text!r} must hold positive integers only (e.g. {example}).")
+    return values
+
+
+def parse_json_option(text: str | None, option: str) -> Any:
+    """A JSON command-line value (None when not given); invalid JSON is a one-line ArgumentError."""
+    from mdio_catalog.exceptions import ArgumentError
+
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArgumentError(f"{option} is not valid JSON: {exc.msg} at character {exc.pos}.") from None
 
 
 def looks_like_path(target: str) -> bool:

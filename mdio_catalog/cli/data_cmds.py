@@ -19,6 +19,7 @@ from mdio_catalog.cli.common import (
     emit_json,
     human_size,
     open_target,
+    parse_ints,
     parse_storage_options,
     print_table,
     set_quiet,
@@ -28,11 +29,7 @@ Target = Annotated[str, typer.Argument(help="A catalog dataset name, or an MDIO 
 
 
 def _chunks(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(part) for part in text.replace("x", ",").split(","))
-    except ValueError as exc:
-        raise typer.BadParameter(f"chunks must be integers separated by commas, got {text!r}") from exc
-    return values
+    return parse_ints(text, "--chunks", "1,1024,1024")
 
 
 def info(

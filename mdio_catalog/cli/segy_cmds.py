@@ -14,6 +14,9 @@ from mdio_catalog.cli.common import (
     StorageOptionsOption,
     dask_client,
     emit_json,
+    parse_int,
+    parse_ints,
+    parse_json_option,
     parse_storage_options,
     print_table,
     set_quiet,
@@ -83,11 +86,15 @@ def trace_headers(
     specs = []
     for item in (part.strip() for part in fields.split(",") if part.strip()):
         name, *rest = item.split(":")
-        specs.append(standard_field(name) if not rest else header_field(name, int(rest[0]), *rest[1:2]))
+        if not rest:
+            specs.append(standard_field(name))
+        else:
+            specs.append(header_field(name, parse_int(rest[0], f"--fields {item}"), *rest[1:2]))
     start_text, _, stop_text = traces.partition(":")
+    start = parse_int(start_text, "--traces START", "0:10") if start_text.strip() else 0
+    stop_given = parse_int(stop_text, "--traces STOP", "0:10") if stop_text.strip() else None
     with _open(path, storage_options) as segy:
-        start = int(start_text or 0)
-        stop = min(int(stop_text) if stop_text else start + 10, segy.n_traces)
+        stop = min(stop_given if stop_given is not None else start + 10, segy.n_traces)
         if not 0 <= start <= stop:
             raise typer.BadParameter(f"--traces {traces} is outside 0:{segy.n_traces}.")
         columns = segy.header_columns(specs, start, stop)
@@ -120,8 +127,6 @@ def ingest(
 ) -> None:
     """Ingest one SEG-Y file without a catalog. With --scheduler or --cluster the header scan and the chunk
     writing run on the dask workers."""
-    import json
-
     from mdio_catalog.converters.segy import segy_to_mdio
 
     set_quiet(quiet)
@@ -130,13 +135,14 @@ def ingest(
         name, _, rest = item.partition(":")
         byte, _, kind = rest.partition(":")
         names.append(name)
-        bytes_.append(int(byte) if byte and byte.lower() != "none" else None)
+        bytes_.append(parse_int(byte, f"--index {item}") if byte and byte.lower() != "none" else None)
         types.append(kind or "int32")
-    overrides = json.loads(grid_overrides) if grid_overrides else None
+    overrides = parse_json_option(grid_overrides, "--grid-overrides")
+    chunk_shape = parse_ints(chunks, "--chunks") if chunks else None
     with dask_client(scheduler, cluster, quiet=quiet) as client:
         segy_to_mdio(
             path, output, index_bytes=bytes_, index_names=names, index_types=types,
-            chunksize=tuple(int(c) for c in chunks.split(",")) if chunks else None,
+            chunksize=chunk_shape,
             lossless=lossy is None, compression_tolerance=lossy or 0.01,
             storage_options_input=parse_storage_options(storage_options),
             storage_options_output=parse_storage_options(storage_options_output),
