@@ -48,7 +48,7 @@ def describe_mode(mode: int) -> str:
 
 def _not_regular(path: str, mode: int, what: str) -> NotRegularFileError:
     return NotRegularFileError(
-        f"{path} is {describe_mode(mode)}, not a regular file; the {what} must be a regular file (nothing was read)."
+        f"{path} is {describe_mode(mode)}, not a regular file: the {what} must be a regular file"
     )
 
 
@@ -57,7 +57,7 @@ def _stat_error(path: str, exc: OSError, what: str) -> Exception:
         return MDIONotFoundError(f"{what} not found: {path}")
     if exc.errno == errno.ELOOP:
         return NotRegularFileError(
-            f"{path} is a symlink loop (too many levels of symbolic links); point the {what} path at a regular file."
+            f"{path} is a symlink loop (too many levels of symbolic links): point the {what} path at a regular file"
         )
     return StorageError(f"Cannot read the {what} {path}: {exc.strerror or exc}")
 

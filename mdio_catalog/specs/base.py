@@ -299,6 +299,9 @@ def parse_json(text: str, source: str | None = None, *, limits: SpecLimits | Non
         except json.JSONDecodeError as exc:
             issue = SpecIssue((), f"invalid JSON: {exc.msg}", source, exc.lineno, exc.colno)
             raise issues_error([issue], source) from None
+        except ValueError as exc:  # a number too long to convert
+            issue = SpecIssue((), f"invalid JSON: {exc}", source)
+            raise issues_error([issue], source) from None
         except RecursionError:
             issue = SpecIssue(
                 (), f"nesting deeper than {limits.max_depth} levels (MDIO_CATALOG_SPEC_MAX_DEPTH)", source

@@ -76,11 +76,11 @@ def resolve_plain(text: str) -> Any:
     if _DECIMAL.fullmatch(text):
         if _LEADING_ZERO.fullmatch(text):
             raise _RefusedError(_leading_zero_message(text))
-        return int(text)
+        return _int(text, 10)
     if _OCTAL.fullmatch(text):
-        return int(text[2:], 8)
+        return _int(text[2:], 8)
     if _HEX.fullmatch(text):
-        return int(text[2:], 16)
+        return _int(text[2:], 16)
     if _FLOAT_RE.fullmatch(text):
         return float(text)
     if _INF.fullmatch(text):
@@ -88,6 +88,14 @@ def resolve_plain(text: str) -> Any:
     if _NAN.fullmatch(text):
         return math.nan
     return text
+
+
+def _int(digits: str, base: int) -> int:
+    """``int(digits, base)``; a number too long for Python to convert (4300 digits) is refused, not an escape."""
+    try:
+        return int(digits, base)
+    except ValueError:
+        raise _RefusedError(f"a number of {len(digits)} digits is too long") from None
 
 
 def _leading_zero_message(text: str) -> str:
@@ -111,11 +119,11 @@ def _tagged(tag: str, text: str) -> Any:
         return text
     if tag == _INT:
         if _DECIMAL.fullmatch(text):
-            return int(text)
+            return _int(text, 10)
         if _OCTAL.fullmatch(text):
-            return int(text[2:], 8)
+            return _int(text[2:], 8)
         if _HEX.fullmatch(text):
-            return int(text[2:], 16)
+            return _int(text[2:], 16)
         raise _RefusedError(f"{text!r} is not an integer (!!int)")
     if tag == _FLOAT:
         if _FLOAT_RE.fullmatch(text) or _DECIMAL.fullmatch(text):

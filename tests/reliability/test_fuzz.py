@@ -30,7 +30,14 @@ from mdio_catalog.specs import CatalogSpec, dump_yaml, parse_json
 from tests.data.bad.make_corpus import write_segy
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+#: Derandomized unless more examples are asked for: the default suite sees the same inputs on every run.
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+)
 
 #: Outcomes per test (printed at the end of the module with -s; the closing figures of the reliability issues).
 OUTCOMES: dict[str, Counter[str]] = {}

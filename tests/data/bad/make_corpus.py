@@ -354,6 +354,29 @@ def source_cases(folder: Path) -> list[Case]:
                 source=source,
             )
         )
+    valid = (data / "stack.sgy").read_bytes()
+    (data / "truncated.sgy").write_bytes(valid[:-7])
+    bad_format = bytearray(valid)
+    bad_format[3224:3226] = (99).to_bytes(2, "big")
+    (data / "format99.sgy").write_bytes(bytes(bad_format))
+    (data / "short.sgy").write_bytes(valid[:3000])
+    malformed = {
+        "truncated": ("data/truncated.sgy", "SegyTruncatedError", "truncated.sgy"),
+        "format99": ("data/format99.sgy", "SegyFormatError", "sample format code 99"),
+        "short": ("data/short.sgy", "SegyTruncatedError", "shorter than the 3600-byte"),
+    }
+    for name, (source, error, message) in malformed.items():
+        cases.append(Case(f"scan-{name}", "segy", ("segy", "scan", source), error, message, source=source))
+        cases.append(
+            Case(
+                f"ingest-{name}",
+                "segy",
+                ("segy", "ingest", source, "out/x.mdio", "-i", "inline:189", "-i", "crossline:193", "-q"),
+                error,
+                message,
+                source=source,
+            )
+        )
     for name, entry in {"npy": "numpy: ../data/pickled.npy", "npz": "numpy: ../data/pickled.npz"}.items():
         relative = _catalog(folder, f"pickled-{name}", HEAD + f"datasets:\n  arr:\n    source: {{{entry}}}\n")
         cases.append(
