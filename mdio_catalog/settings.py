@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,9 @@ class MDIOSettings(BaseSettings):
     )
     lossless_clevel: int = Field(
         1, ge=0, le=9, description="Blosc/zstd level of lossless data (the reference uses 5: slower, no smaller)."
+    )
+    s3_client: Literal["obstore", "s3fs"] = Field(
+        "obstore", description="Client for S3 chunk reads: obstore (less CPU per request) or s3fs."
     )
     requests_in_flight: int = Field(
         64, ge=1, description="Chunk requests kept in flight per read on object stores (S3, GCS)."

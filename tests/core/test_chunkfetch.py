@@ -4,13 +4,15 @@ emulator, one GET per chunk object (no HEAD), only the chunks a slice needs, and
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
 from mdio_catalog import MDIOReader, numpy_to_mdio
-from mdio_catalog.core.chunkfetch import RemoteChunkObjects
+from mdio_catalog.core.chunkfetch import RemoteChunkObjects, s3_fast_store
+from mdio_catalog.settings import get_settings
 from tests.objectstores import BucketHandle, S3RequestLog
 
 pytestmark = pytest.mark.objectstore
@@ -42,12 +44,26 @@ KEYS: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("store", ["s3", "gcs"])
-def test_remote_regions_equal_numpy(store: str, request: pytest.FixtureRequest) -> None:
+@pytest.fixture
+def s3_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test with S3 chunk reads through obstore (the default) or through s3fs."""
+    monkeypatch.setenv("MDIO_CATALOG_S3_CLIENT", request.param)
+    get_settings.cache_clear()
+    yield request.param
+    monkeypatch.delenv("MDIO_CATALOG_S3_CLIENT")
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("store", "s3_client"), [("s3", "obstore"), ("s3", "s3fs"), ("gcs", "obstore")], indirect=["s3_client"]
+)
+def test_remote_regions_equal_numpy(store: str, s3_client: str, request: pytest.FixtureRequest) -> None:
     bucket: BucketHandle = request.getfixturevalue("s3_bucket" if store == "s3" else "gcs_bucket")
     url, array = _write(bucket)
     reader = MDIOReader(url, storage_options=bucket.storage_options, return_metadata=True)
-    assert isinstance(reader._chunk_reader.objects, RemoteChunkObjects)  # type: ignore[union-attr]
+    objects = reader._chunk_reader.objects  # type: ignore[union-attr]
+    assert isinstance(objects, RemoteChunkObjects)
+    assert (objects.fast_store is not None) == (store == "s3" and s3_client == "obstore")
     for key in KEYS:
         for parallel in (True, False):
             got = reader.read_region(key, parallel=parallel)
@@ -59,8 +75,9 @@ def test_remote_regions_equal_numpy(store: str, request: pytest.FixtureRequest) 
     np.testing.assert_array_equal(headers, np.asarray(via_zarr.header_array[2:11, 3]))
 
 
+@pytest.mark.parametrize("s3_client", ["obstore", "s3fs"], indirect=True)
 def test_s3_reads_one_get_per_chunk_and_only_the_needed_chunks(
-    s3_bucket: BucketHandle, s3_requests: S3RequestLog
+    s3_client: str, s3_bucket: BucketHandle, s3_requests: S3RequestLog
 ) -> None:
     url, array = _write(s3_bucket)
     s3_requests.clear()
@@ -90,3 +107,11 @@ def test_s3_reads_one_get_per_chunk_and_only_the_needed_chunks(
 def test_missing_dataset_on_s3_is_a_clear_error(s3_bucket: BucketHandle) -> None:
     with pytest.raises(FileNotFoundError, match="No MDIO dataset"):
         MDIOReader(s3_bucket.url("nothing.mdio"), storage_options=s3_bucket.storage_options)
+
+
+def test_options_obstore_cannot_honour_keep_s3fs() -> None:
+    base = {"key": "k", "secret": "s", "client_kwargs": {"endpoint_url": "http://127.0.0.1:1", "region_name": "x"}}
+    assert s3_fast_store("s3://bucket/ds.mdio", base) is not None
+    assert s3_fast_store("s3://bucket/ds.mdio", {**base, "profile": "prod"}) is None  # named profiles: botocore
+    assert s3_fast_store("s3://bucket/ds.mdio", {"client_kwargs": base["client_kwargs"]}) is None  # ambient chain
+    assert s3_fast_store("gs://bucket/ds.mdio", base) is None
