@@ -120,7 +120,7 @@ def main():
         if spec.get("cluster"):
             from distributed import Client, LocalCluster
 
-            cluster = LocalCluster(n_workers=spec["cluster"], threads_per_worker=1, processes=True,
+            cluster = LocalCluster(n_workers=spec["cluster"], threads_per_worker=2, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
             client.wait_for_workers(spec["cluster"])
@@ -183,7 +183,7 @@ if __name__ == "__main__":
 class S3Server:
     """moto's server in its own process; its access log (one line per request) goes to a file we can cut."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, latency_ms: float = 0.0) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -191,7 +191,8 @@ class S3Server:
         self._log = self.log_path.open("w")
         env = clean_env()
         self.proc = subprocess.Popen(
-            [str(our_python()), str(Path(__file__).with_name("s3_server.py")), str(self.port)],
+            [str(our_python()), str(Path(__file__).with_name("s3_server.py")), str(self.port)]
+            + (["--latency-ms", str(latency_ms)] if latency_ms else []),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -284,6 +285,9 @@ def main() -> int:
     parser.add_argument("--slice-repeat", type=int, default=7, help="slice reads after the first (median)")
     parser.add_argument("--no-cluster", action="store_true", help="skip the LocalCluster ingestion")
     parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay every server response (models a real store's latency)"
+    )
+    parser.add_argument(
         "--reference-ingest-from",
         type=Path,
         help="reuse the reference's S3 ingestion figure from an earlier JSON report (it takes ~15 min here); its "
@@ -302,8 +306,13 @@ def main() -> int:
     segy = ensure_segy(survey, workdir, log)
     size = segy.stat().st_size
     reference = reference_s3_python(log)
-    server = S3Server(workdir)
-    results: dict[str, Any] = {"code": code_state(), "segy_bytes": size, "endpoint": server.endpoint}
+    server = S3Server(workdir, args.latency_ms)
+    results: dict[str, Any] = {
+        "code": code_state(),
+        "segy_bytes": size,
+        "endpoint": server.endpoint,
+        "latency_ms": args.latency_ms,
+    }
     try:
         import s3fs
 

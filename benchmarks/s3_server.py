@@ -7,7 +7,11 @@ kept in memory until the object is written again, so a ranged GET costs what the
 and the access log (one line per request, used to count requests) are moto's own. Both implementations are
 measured against this same server.
 
-Usage: ``python benchmarks/s3_server.py PORT`` (serves on 127.0.0.1).
+``--latency-ms L`` delays every response by L milliseconds (a sleep in the request's thread, no CPU): real object
+stores answer a GET after 10-50 ms of first-byte latency, while moto on loopback answers at once and is bound by
+its own CPU instead, so the two settings show a client's behaviour in both regimes.
+
+Usage: ``python benchmarks/s3_server.py PORT [--latency-ms L]`` (serves on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -36,9 +40,25 @@ def _set_value(self: Any, new_value: bytes) -> None:
 FakeKey.value = property(_cached_value, _set_value)  # type: ignore[method-assign,assignment]
 
 
+def _add_latency(seconds: float) -> None:
+    import time
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    original = WSGIRequestHandler.run_wsgi
+
+    def delayed(self: Any) -> None:
+        time.sleep(seconds)
+        original(self)
+
+    WSGIRequestHandler.run_wsgi = delayed  # type: ignore[method-assign]
+
+
 def main() -> None:
     from moto.server import main as moto_main
 
+    if "--latency-ms" in sys.argv:
+        _add_latency(float(sys.argv[sys.argv.index("--latency-ms") + 1]) / 1000)
     moto_main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 
 
