@@ -84,7 +84,7 @@ def test_gc_of_a_catalog_root_and_the_table(tmp_path: Path) -> None:
     write_catalog(tmp_path, {"stack": stack_entry()})
     (tmp_path / "out").mkdir()
     dead_writer(tmp_path / "out" / "stack.mdio")
-    result = runner.invoke(app, ["gc", "-c", str(tmp_path / "catalog.yaml"), "--dry-run"])
+    result = runner.invoke(app, ["gc", "-c", str(tmp_path / "catalog.yaml"), "--dry-run"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "would delete" in result.stdout
     assert ".stack.mdio.partial-" in result.stdout
