@@ -157,7 +157,7 @@ SCENARIOS: dict[str, Scenario] = {
 @dataclass
 class Outcome:
     trials: int = 0
-    killed: int = 0  # the kill landed before the writer finished
+    killed: int = 0  # the kill landed before the writer printed "done"
     old_kept: int = 0
     new_complete: int = 0
     retried: int = 0
@@ -226,9 +226,12 @@ def run_trials(scenario: str, base: Path, n: int, seed: int) -> Outcome:
     calibration = base / "calibration"
     shutil.copytree(template, calibration, symlinks=True)
     process = spawn(spec.actor, **spec.args(calibration))
-    started = time.monotonic()  # from the end of the imports to the end of the process
-    code, _, err = finish(process)
+    started = time.monotonic()  # from the end of the imports to the end of the work (not of the process)
+    assert process.stdout is not None
+    line = process.stdout.readline()
     duration = time.monotonic() - started
+    code, _, err = finish(process)
+    assert line.strip() == "done", err
     assert code == 0, err
     target = spec.target(calibration)
     reference: Any = arrays(target) if spec.dataset else digest(target)
@@ -241,9 +244,9 @@ def run_trials(scenario: str, base: Path, n: int, seed: int) -> Outcome:
         before = _pattern_files(target) if scenario == "rechunk" else (digest(target) if target.exists() else {})
         process = spawn(spec.actor, **spec.args(trial))
         time.sleep(rng.uniform(0.0, duration))
-        outcome.killed += process.poll() is None
         process.kill()
-        process.wait()
+        out, _ = process.communicate()
+        outcome.killed += "done" not in out
         outcome.trials += 1
         state = check_target(scenario, spec, trial, before, reference)
         outcome.old_kept += state == "old"
