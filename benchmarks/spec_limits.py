@@ -50,40 +50,47 @@ CASES = {
 }
 
 
-def measure(name: str) -> dict[str, object]:
-    """Run one case in this process (called in a fresh one by :func:`main`)."""
+def measure(path: Path, trace: bool = True) -> dict[str, object]:
+    """Load the catalog file ``path`` in this process (a fresh one, started by :func:`run`)."""
     from mdio_catalog.exceptions import MDIOError
     from mdio_catalog.specs import CatalogSpec
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder, "catalog.yaml")
-        path.write_text(CASES[name](), encoding="utf-8")
-        size = path.stat().st_size
-        base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        outcome = "read"
-        started = time.perf_counter()
-        try:
-            CatalogSpec.from_file(path)
-        except MDIOError as exc:
-            outcome = f"{type(exc).__name__}: {str(exc).split(': ', 2)[-1][:70]}"
-        seconds = time.perf_counter() - started
-        rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) / 1024
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome = "read"
+    started = time.perf_counter()
+    try:
+        CatalogSpec.from_file(path)
+    except MDIOError as exc:
+        outcome = f"{type(exc).__name__}: {str(exc).split(': ', 2)[-1][:70]}"
+    seconds = time.perf_counter() - started
+    rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) / 1024
+    peak = None
+    if trace:
         tracemalloc.start()
         with contextlib.suppress(MDIOError):
             CatalogSpec.from_file(path)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    return {"case": name, "bytes": size, "seconds": seconds, "peak_mib": peak, "rss_mib": rss, "outcome": outcome}
+    return {"bytes": path.stat().st_size, "seconds": seconds, "peak_mib": peak, "rss_mib": rss, "outcome": outcome}
+
+
+def run(name: str, trace: bool = True) -> dict[str, object]:
+    """Write case ``name`` to a file here, load it in a fresh process, return what that process measured."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "catalog.yaml")
+        path.write_text(CASES[name](), encoding="utf-8")
+        command = [sys.executable, __file__, "--one", str(path), *([] if trace else ["--no-trace"])]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return {"case": name, **json.loads(done.stdout)}
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        print(json.dumps(measure(sys.argv[2])))
+    if len(sys.argv) >= 3 and sys.argv[1] == "--one":
+        print(json.dumps(measure(Path(sys.argv[2]), trace="--no-trace" not in sys.argv)))
         return
     print(f"{'case':40} {'file':>10} {'time s':>7} {'peak MiB':>9} {'RSS+ MiB':>9}  outcome")
     for name in CASES:
-        done = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True, check=True)
-        row = json.loads(done.stdout)
+        row = run(name)
         print(
             f"{name:40} {row['bytes']:>10,} {row['seconds']:>7.3f} {row['peak_mib']:>9.1f} {row['rss_mib']:>9.1f}  "
             f"{row['outcome']}"

@@ -69,7 +69,7 @@ class MDIOSettings(BaseSettings):
         64, ge=1, le=10_000, description="Deepest nesting of mappings and lists in a spec file, aliases expanded."
     )
     spec_max_nodes: int = Field(
-        500_000, ge=1, description="Most values in one catalog or template file, aliases expanded."
+        250_000, ge=1, description="Most values in one catalog or template file, aliases expanded."
     )
     spec_max_alias_nodes: int = Field(
         100_000, ge=0, description="Most values YAML aliases (*name, <<: *name) may add to one spec file."

@@ -13,7 +13,7 @@ setting (``MDIO_CATALOG_...``)          default    what it bounds
 =====================================  =========  ============================================================
 ``SPEC_MAX_BYTES``                     4 MiB      size of a catalog or template file (not ``catalog.lock``)
 ``SPEC_MAX_DEPTH``                     64         nesting of mappings and lists, aliases expanded
-``SPEC_MAX_NODES``                     500000     values in one catalog or template file, aliases expanded
+``SPEC_MAX_NODES``                     250000     values in one catalog or template file, aliases expanded
 ``SPEC_MAX_ALIAS_NODES``               100000     values that YAML aliases (``*name``, ``<<: *name``) add
 ``MAX_CHUNK_MIB``                      1024       uncompressed size of one chunk (4-byte values in specs)
 =====================================  =========  ============================================================

@@ -21,8 +21,9 @@ from __future__ import annotations
 import codecs
 import math
 import re
+import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
 import yaml
@@ -171,12 +172,15 @@ class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
 
 
 # --- the builder -----------------------------------------------------------------------------------------------
+#: First characters of plain scalars that may be something other than text (null, bool, number).
+_SPECIAL_FIRST: Final = frozenset("-+.0123456789~nNtTfF")
+
 _NO_KEY: Final = object()  # a mapping waits for its next key
 _MERGE: Final = object()  # the pending key is '<<'
 _BAD: Final = object()  # the pending key was refused: its value is read and dropped
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     """A mapping or list being built."""
 
@@ -187,8 +191,7 @@ class _Frame:
     size: int = 1
     height: int = 1
     key: Any = _NO_KEY
-    first_seen: dict[Any, int] = field(default_factory=dict)
-    merges: list[tuple[Any, tuple[int, int]]] = field(default_factory=list)
+    merges: list[tuple[Any, tuple[int, int]]] | None = None
     merge_line: int | None = None
 
 
@@ -272,73 +275,109 @@ class _Builder:
             self._issue((), "a spec file holds one YAML document; another one starts here", _mark(event))
         return value
 
-    def _start(self, stack: list[_Frame], mark: tuple[int, int]) -> Path:
-        """The path of a value that starts at ``mark``; records its mark and counts it."""
+    @staticmethod
+    def _path(stack: list[_Frame]) -> Path:
+        """The path of the value about to be delivered to the innermost open mapping or list."""
         if not stack:
-            path: Path = ()
-            self.map.marks.setdefault(path, mark)
-        else:
-            parent = stack[-1]
-            if isinstance(parent.value, list):
-                path = (*parent.path, len(parent.value))
-                self.map.marks.setdefault(path, mark)
-            elif parent.key is _NO_KEY or parent.key is _MERGE or parent.key is _BAD:
-                path = parent.path
-            else:
-                path = (*parent.path, parent.key)
-        self._count(1, path, mark)
-        return path
+            return ()
+        parent = stack[-1]
+        if isinstance(parent.value, list):
+            return (*parent.path, len(parent.value))
+        key = parent.key
+        return parent.path if key is _NO_KEY or key is _MERGE or key is _BAD else (*parent.path, key)
 
     def _value(self, parser: Any) -> Any:
+        """Build one node from the parser's events, iteratively (this loop is the hot path: one pass per event)."""
         stack: list[_Frame] = []
         max_depth = self.limits.max_depth
+        max_nodes = self.limits.max_nodes if self.limits.max_nodes is not None else sys.maxsize
+        marks = self.map.marks
+        get_event = parser.get_event
+        nodes = self.nodes
         while True:
-            event = parser.get_event()
+            event = get_event()
+            kind = type(event)
+            start = event.start_mark
+            mark = (start.line + 1, start.column + 1)
+            nodes += 1
+            if nodes > max_nodes and kind is not MappingEndEvent and kind is not SequenceEndEvent:
+                self.nodes = nodes
+                self._count(0, self._path(stack), mark)
+            parent = stack[-1] if stack else None
+            if parent is None:
+                marks.setdefault((), mark)
+            elif type(parent.value) is list and kind is not MappingEndEvent and kind is not SequenceEndEvent:
+                marks.setdefault((*parent.path, len(parent.value)), mark)
             is_merge_key = False
-            if isinstance(event, ScalarEvent):
-                mark = _mark(event)
-                path = self._start(stack, mark)
-                value = self._scalar(event, path, mark)
+            if kind is ScalarEvent:
+                text = event.value
+                if event.tag is None and not event.style:  # plain: the common case
+                    if text == "<<" and parent is not None and parent.key is _NO_KEY and type(parent.value) is dict:
+                        is_merge_key = True
+                        value: Any = text
+                    elif text and text[0] not in _SPECIAL_FIRST:
+                        value = text
+                    else:
+                        try:
+                            value = resolve_plain(text)
+                        except _RefusedError as exc:
+                            self._issue(self._path(stack), str(exc), mark)
+                            value = text
+                else:
+                    value = self._scalar(event, self._path(stack), mark)
                 size, height = 1, 0
-                is_merge_key = (
-                    event.value == "<<"
-                    and event.tag is None
-                    and not event.style
-                    and bool(stack)
-                    and isinstance(stack[-1].value, dict)
-                    and stack[-1].key is _NO_KEY
-                )
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, 0)
-            elif isinstance(event, AliasEvent):
-                mark = _mark(event)
-                path = self._start(stack, mark)
-                value, size, height = self._alias(str(event.anchor), path, mark, len(stack))
-            elif isinstance(event, MappingStartEvent | SequenceStartEvent):
-                mark = _mark(event)
-                path = self._start(stack, mark)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                nodes -= 1  # an end is not a value
+                frame = stack.pop()
+                value = self._finish(frame) if frame.merges else frame.value
+                size, height, mark = frame.size, frame.height, frame.mark
+                if frame.anchor is not None:
+                    self.open_anchors.discard(frame.anchor)
+                    self.anchors[frame.anchor] = (value, size, height)
+                parent = stack[-1] if stack else None
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                path = self._path(stack)
                 if len(stack) + 1 > max_depth:
                     self._too_deep(path, mark)
-                mapping = isinstance(event, MappingStartEvent)
+                mapping = kind is MappingStartEvent
                 if event.tag not in (None, "!", _MAP if mapping else _SEQ):
                     self._issue(path, _unknown_tag(event.tag), mark)
                 if event.anchor is not None:
                     self.open_anchors.add(event.anchor)
                 stack.append(_Frame(path, {} if mapping else [], event.anchor, mark))
                 continue
-            elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-                frame = stack.pop()
-                value = self._finish(frame)
-                size, height, mark = frame.size, frame.height, frame.mark
-                if frame.anchor is not None:
-                    self.open_anchors.discard(frame.anchor)
-                    self.anchors[frame.anchor] = (value, size, height)
+            elif kind is AliasEvent:
+                self.nodes = nodes
+                value, size, height = self._alias(str(event.anchor), self._path(stack), mark, len(stack))
+                nodes = self.nodes
             else:  # pragma: no cover - the parser sends nothing else inside a document
-                self._issue((), f"unexpected YAML event {type(event).__name__}", _mark(event))
+                self._issue((), f"unexpected YAML event {kind.__name__}", mark)
                 return None
-            if not stack:
+            if parent is None:
+                self.nodes = nodes
                 return value
-            self._deliver(stack[-1], value, size, height, mark, is_merge_key)
+            # Deliver the value to the innermost open mapping or list.
+            parent.size += size
+            if height >= parent.height:
+                parent.height = height + 1
+            container = parent.value
+            if type(container) is list:
+                container.append(value)
+            elif parent.key is _NO_KEY:
+                if is_merge_key or type(value) is dict or type(value) is list or value in container:
+                    self._key(parent, value, mark, is_merge_key)
+                else:
+                    parent.key = value
+                    marks[(*parent.path, value)] = mark
+            else:
+                key = parent.key
+                parent.key = _NO_KEY
+                if key is _MERGE:
+                    self._merge(parent, value, mark)
+                elif key is not _BAD:
+                    container[key] = value
 
     def _scalar(self, event: Any, path: Path, mark: tuple[int, int]) -> Any:
         tag = event.tag
@@ -374,28 +413,17 @@ class _Builder:
             self._too_deep(path, mark)
         return _copy(value), size, height
 
-    def _deliver(
-        self, parent: _Frame, value: Any, size: int, height: int, mark: tuple[int, int], is_merge_key: bool
-    ) -> None:
-        parent.size += size
-        parent.height = max(parent.height, height + 1)
-        if isinstance(parent.value, list):
-            parent.value.append(value)
+    def _merge(self, parent: _Frame, value: Any, mark: tuple[int, int]) -> None:
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, dict) for item in items):
+            self._issue(parent.path, "a merge key '<<' takes a mapping or a list of mappings", mark)
             return
-        if parent.key is _NO_KEY:
-            self._key(parent, value, mark, is_merge_key)
-            return
-        key, parent.key = parent.key, _NO_KEY
-        if key is _MERGE:
-            items = value if isinstance(value, list) else [value]
-            if not all(isinstance(item, dict) for item in items):
-                self._issue(parent.path, "a merge key '<<' takes a mapping or a list of mappings", mark)
-                return
-            parent.merges.extend((item, mark) for item in items)
-        elif key is not _BAD:
-            parent.value[key] = value
+        if parent.merges is None:
+            parent.merges = []
+        parent.merges.extend((item, mark) for item in items)
 
     def _key(self, parent: _Frame, key: Any, mark: tuple[int, int], is_merge_key: bool) -> None:
+        """A key that is not a new plain value: a merge key, a mapping or list, or a duplicate."""
         if is_merge_key:
             if parent.merge_line is not None:
                 self._issue(
@@ -414,23 +442,20 @@ class _Builder:
             self._issue(parent.path, f"keys must be plain values, not a {kind} (line {mark[0]})", mark)
             parent.key = _BAD
             return
-        first = parent.first_seen.get(key)
-        if first is not None:
-            self._issue((*parent.path, key), f"duplicate key {key!r} (first defined on line {first})", mark)
-        else:
-            parent.first_seen[key] = mark[0]
-        parent.key = key
-        self.map.marks[(*parent.path, key)] = mark
+        first = self.map.marks.get((*parent.path, key), mark)[0]
+        self._issue((*parent.path, key), f"duplicate key {key!r} (first defined on line {first})", mark)
+        parent.key = key  # the later value wins, as in the data; the mark stays on the first
 
     def _finish(self, frame: _Frame) -> Any:
         if not isinstance(frame.value, dict) or not frame.merges:
             return frame.value
+        marks = self.map.marks
         out: dict[Any, Any] = {}
         for merged, mark in frame.merges:  # the first mapping named wins, the mapping's own keys win over all
             for key, value in merged.items():
                 if key not in out and key not in frame.value:
                     out[key] = value
-                    self.map.marks.setdefault((*frame.path, key), mark)
+                    marks.setdefault((*frame.path, key), mark)
         out.update(frame.value)
         return out
 
