@@ -74,10 +74,9 @@ name: fuzz
 root: ./out
 defaults: {compression: {lossless: true}, chunks: [[4, 4, 8]]}
 patterns: [{pattern: "{survey}_{stage}", values: {stage: [raw, stack]}, output: "{survey}/{stage}.mdio"}]
-base: &base {template: PostStack3DTime, chunks: [4, 4, 8]}
 datasets:
   north_stack:
-    <<: *base
+    <<: &base {template: PostStack3DTime, chunks: [4, 4, 8]}
     source:
       segy: data/stack.sgy
       index: [{name: inline, byte: 189, type: int32}, {name: crossline, byte: 193}]
@@ -86,6 +85,7 @@ datasets:
   south_raw:
     source: {numpy: data/x.npy, index_names: [a, b], index_coords: {a: {start: 0, step: 2}}}
     tags: [one, two]
+  south_stack: {<<: *base, source: {segy: data/south.sgy}}
 """
 
 TOKENS = [
@@ -233,14 +233,36 @@ pattern = st.fixed_dictionaries(
         ),
     },
 )
-catalog_data = st.fixed_dictionaries(
+good_source = st.sampled_from(
+    [
+        {"segy": "data/stack.sgy"},
+        {"numpy": "x.npy", "index_names": ["a", "b"]},
+        {"empty": [{"name": "inline", "count": 4}, {"name": "sample", "coords": {"start": 0, "step": 4}, "count": 8}]},
+    ]
+)
+good_dataset = st.fixed_dictionaries(
+    {"source": good_source},
+    optional={"template": st.sampled_from(["PostStack3DTime", "Nope"]), "chunks": ints, "description": scalar},
+)
+good_pattern = st.fixed_dictionaries(
+    {"pattern": st.sampled_from(["{survey}_{stage}", "s{survey}_{stage}"])},
+    optional={"output": st.sampled_from(["{survey}/{stage}.mdio", "{survey}", "{name}", "{survey}.mdio/{stage}"])},
+)
+plausible_catalog = st.fixed_dictionaries(
+    {"version": st.just(1), "name": st.just("fuzz"), "root": st.just("./out")},
+    optional={
+        "datasets": st.dictionaries(names, st.one_of(good_dataset, good_dataset, dataset), max_size=3),
+        "patterns": st.lists(good_pattern, max_size=2),
+    },
+)
+hostile_catalog = st.fixed_dictionaries(
     {
         "version": st.one_of(st.just(1), scalar),
         "name": st.one_of(st.just("fuzz"), scalar),
         "root": st.one_of(st.just("./out"), scalar),
     },
     optional={
-        "datasets": st.dictionaries(names, dataset, max_size=3),
+        "datasets": st.dictionaries(names, st.one_of(good_dataset, dataset), max_size=3),
         "patterns": st.lists(pattern, max_size=2),
         "defaults": anything,
         "credentials": anything,
@@ -248,6 +270,7 @@ catalog_data = st.fixed_dictionaries(
         "root_storage": anything,
     },
 )
+catalog_data = st.one_of(plausible_catalog, hostile_catalog)
 
 
 @FUZZ
