@@ -156,22 +156,33 @@ class OwnerMarker:
         body = json.dumps(_owner_info(kind, target)).encode()
         with storage_errors(location):
             if location.is_local:
-                path = Path(location.url)
-                temporary = path.with_name(f"{path.name}.tmp-{new_token()}")
-                fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)  # locked before it becomes visible under its real name
-                    os.write(fd, body)
-                    os.rename(temporary, path)
-                except BaseException:
-                    os.close(fd)
-                    with contextlib.suppress(OSError):
-                        temporary.unlink()
-                    raise
-                self._fd = fd
+                self._fd = self._publish_local(Path(location.url), body)
             else:
                 fs, path_ = location.filesystem()
                 fs.pipe_file(path_, body)
+
+    @staticmethod
+    def _publish_local(path: Path, body: bytes) -> int:
+        """Create the marker under a temporary name, lock it, fill it, rename it into place; return its locked fd.
+        A gc may delete a temporary marker whose lock it can take (nothing depends on it yet): then start over."""
+        for attempt in range(5):
+            temporary = path.with_name(f"{path.name}.tmp-{new_token()}")
+            fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # locked before it becomes visible under its real name
+                os.write(fd, body)
+                os.rename(temporary, path)
+                return fd
+            except FileNotFoundError:
+                os.close(fd)
+                if attempt == 4:
+                    raise
+            except BaseException:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    temporary.unlink()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def release(self) -> None:
         """Remove the marker (after the staging it covers is gone or published)."""
@@ -287,10 +298,10 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
                 continue  # we never create links: not ours
             token = staged["token"]
             if staged["tmp"]:  # a marker killed before it was published: locked by its writer from the start
-                with _claim_local(path) as (free, info), contextlib.suppress(OSError):
-                    age = time.time() - path.lstat().st_mtime
-                    dead = free and (info is not None or age >= min_age)
-                    why = "an unpublished owner marker, its writer is gone" if dead else "its writer may be running"
+                with _claim_local(path) as (dead, info):
+                    # nothing depends on a marker before it is published: one whose lock is free can go (a writer
+                    # between creating and locking it starts over)
+                    why = "an unpublished owner marker nobody holds" if dead else "its writer is running"
                     found.append(Leftover(str(path), "owner", _tree_size(path), describe_owner(info), dead, why, token))
                 continue
             marker_name = owner_name(staged["target"], token)
