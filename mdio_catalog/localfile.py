@@ -101,3 +101,23 @@ def open_regular_file(path: str | os.PathLike[str], what: str = "file") -> int:
         os.close(fd)
         raise
     return fd
+
+
+def check_output_name(url: str | os.PathLike[str], what: str = "output") -> None:
+    """Refuse a local output whose file or folder name could not be staged: writes go to a longer name beside the
+    target first (``.NAME.partial-<12 hex>``), and file systems allow 255 bytes per name. Raises ArgumentError
+    naming the target (never the internal staging name) before anything is written."""
+    from mdio_catalog.exceptions import ArgumentError
+    from mdio_catalog.specs.limits import MAX_OUTPUT_NAME_BYTES
+
+    path = local_path(url)
+    if path is None:
+        return
+    name = os.path.basename(os.path.normpath(path))
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_OUTPUT_NAME_BYTES:
+        raise ArgumentError(
+            f"The {what} name {name[:40]!r}... is {size} bytes; at most {MAX_OUTPUT_NAME_BYTES} bytes fit beside the "
+            "longer names a write is staged under (file systems allow 255): choose a shorter name "
+            "(nothing was written)."
+        )

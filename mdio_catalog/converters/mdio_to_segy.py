@@ -33,6 +33,7 @@ from mdio_catalog.core.headers import (
 )
 from mdio_catalog.core.headers import trace_header_dtype as standard_header_dtype
 from mdio_catalog.exceptions import ExportError, ShapeError
+from mdio_catalog.localfile import check_output_name
 from mdio_catalog.segy.binary_header import encode_binary_header, parse_binary_header
 from mdio_catalog.segy.formats import SAMPLE_FORMATS, encode_samples, get_format
 from mdio_catalog.segy.ibm import float_to_ibm
@@ -305,6 +306,7 @@ def mdio_to_segy(
     if endian not in ("big", "little"):
         raise ExportError(f"endian must be 'big' or 'little', got {endian!r}.")
     byte_order: Endian = "big" if endian == "big" else "little"
+    check_output_name(output_segy_path)
     reader = MDIOReader(mdio_path_or_buffer, access_pattern=access_pattern, storage_options=storage_options)
     spatial = reader.grid.spatial_shape
     live = np.asarray(reader.live_mask[...], dtype=bool)

@@ -19,6 +19,7 @@ from mdio_catalog.core.nodes import get_array
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, staged_write, storage_errors
 from mdio_catalog.exceptions import MDIOError, NumpySourceError, ShapeError
+from mdio_catalog.localfile import check_output_name
 
 
 def default_index_names(ndim: int) -> list[str]:
@@ -85,6 +86,7 @@ def numpy_to_mdio(
         compressors=trace_compressor(lossless, compression_tolerance),
         header_dtype=header_dtype,
     )
+    check_output_name(mdio_path_or_buffer)
     target = Location.of(mdio_path_or_buffer, storage_options)
     with staged_write(target, overwrite) as staging:
         root = _create_hierarchy(staging, MDIOCreateConfig(path=staging.url, grid=grid, variables=[variable]), False)

@@ -42,6 +42,7 @@ from mdio_catalog.core.headers import V0_BINARY_HEADER_KEYS
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, refuse_existing, staged_write, storage_errors
 from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, ShapeError
+from mdio_catalog.localfile import check_output_name
 from mdio_catalog.segy import header_scan
 from mdio_catalog.segy.header_scan import SegyRef, scan_header_columns
 from mdio_catalog.segy.overrides import apply_grid_overrides
@@ -153,6 +154,7 @@ def segy_to_mdio(
         for i, (name, byte) in enumerate(zip(names, byte_list, strict=True))
         if byte is not None
     ]
+    check_output_name(mdio_path_or_buffer)
     target = Location.of(mdio_path_or_buffer, storage_options_output)
     refuse_existing(target, overwrite)
 

@@ -313,3 +313,21 @@ def test_huge_chunks_are_spec_errors_with_the_setting(monkeypatch: pytest.Monkey
     monkeypatch.setenv("MDIO_CATALOG_MAX_CHUNK_MIB", "8192")
     get_settings.cache_clear()
     assert CatalogSpec.from_yaml(text + "    chunks: [1024, 1024, 1024]\n").datasets["stack"].chunks == (1024,) * 3
+
+
+def test_converters_refuse_output_names_that_cannot_be_staged(tmp_path: Path) -> None:
+    import numpy as np
+
+    from mdio_catalog import numpy_to_mdio, segy_to_mdio
+    from mdio_catalog.exceptions import ArgumentError
+    from tests.data.bad.make_corpus import write_segy
+
+    long_name = tmp_path / ("a" * 246 + ".mdio")
+    with pytest.raises(ArgumentError, match=r"output name 'a+'\.\.\. is 251 bytes") as info:
+        numpy_to_mdio(np.zeros((4, 8), dtype="float32"), str(long_name), (4, 8))
+    assert ".partial" not in str(info.value)
+    write_segy(tmp_path / "s.sgy")
+    with pytest.raises(ArgumentError, match="at most 200 bytes"):
+        segy_to_mdio(tmp_path / "s.sgy", long_name, [189, 193], ["inline", "crossline"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sgy"]
+    numpy_to_mdio(np.zeros((4, 8), dtype="float32"), str(tmp_path / ("b" * 195 + ".mdio")), (4, 8))
