@@ -44,9 +44,10 @@ CASES = {
     "4 MiB catalog (limit), 38k datasets": _largest_catalog,
     "4 MiB of one list (2M values)": lambda: HEAD + "x: [" + "0," * (2 * 2**20 - 30) + "0]\n",
     "nesting 100,000 (flow)": lambda: HEAD + "x: " + "[" * 100_000 + "]" * 100_000 + "\n",
-    "nesting 3,000 (block)": lambda: (
-        HEAD + "x:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 3000)) + "  " * 3000 + "v: 1\n"
+    "nesting 1,000 (block)": lambda: (
+        HEAD + "x:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 1000)) + "  " * 1000 + "v: 1\n"
     ),
+    "2,000 datasets (read)": lambda: HEAD + "datasets:\n" + "".join(ENTRY.format(i) for i in range(2000)),
 }
 
 
