@@ -13,7 +13,7 @@ import yaml
 
 from mdio_catalog import MDIOReader, numpy_to_mdio
 from mdio_catalog.catalog import Catalog, DatasetStatus
-from mdio_catalog.exceptions import MDIONotFoundError
+from mdio_catalog.exceptions import ForeignContentError, MDIONotFoundError
 from tests.catalog import leftovers, post_stack_segy, read_lock, snapshot, stack_entry, write_catalog
 
 DATASETS = {
@@ -209,7 +209,15 @@ def test_output_overwritten_by_plain_numpy_to_mdio_is_stale(folder: Path) -> Non
     catalog = load(folder)
     assert catalog.status(["stack"])[0].state == "stale"
     assert "output was replaced" in reasons_of(catalog, "stack")
-    assert [r.dataset for r in catalog.build().built] == ["stack"]
+    # a dataset the catalog did not build is never replaced by a plain build (issue 15)...
+    with pytest.raises(ForeignContentError, match="did not build"):
+        catalog.build()
+    assert np.all(MDIOReader(str(folder / "out" / "stack.mdio"), access_pattern="012")[...] == 1)
+    # ...and --force renames it aside (kept) before building
+    report = catalog.build(["stack"], force=True)
+    assert [r.dataset for r in report.built] == ["stack"]
+    aside = Path(report.moved_aside["stack"])
+    assert np.all(MDIOReader(str(aside), access_pattern="012")[...] == 1)
     assert states(catalog)["stack"] == ("fresh", [])
     assert not np.all(catalog.open("stack")[...] == 1)
 
