@@ -34,6 +34,11 @@ class _FriendlyErrors(TyperGroup):
     console script and for typer's test runner alike."""
 
     def invoke(self, ctx: Any) -> Any:
+        try:
+            from typer._click.exceptions import UsageError  # typer vendors its own click
+        except ImportError:  # pragma: no cover - typer versions that use click itself
+            from click.exceptions import UsageError  # type: ignore[assignment]
+
         from mdio_catalog.exceptions import MDIOError
 
         try:
@@ -42,6 +47,12 @@ class _FriendlyErrors(TyperGroup):
             if _state["debug"]:
                 raise
             _report(exc)
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
+        except UsageError as exc:  # a value that does not parse ('--workers x'), a missing option: one line too
+            if _state["debug"]:
+                raise
+            command = exc.ctx.command_path if exc.ctx is not None else "mdio-catalog"
+            typer.echo(f"error: {exc.format_message()} (see {command} --help)", err=True)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
 
 

@@ -221,3 +221,20 @@ def test_status_and_list_do_not_hang_when_a_source_is_no_longer_a_file(
     assert rebuilt.returncode == 2, rebuilt.stderr
     assert rebuilt.stderr.count("\n") == 1, rebuilt.stderr
     assert expected in rebuilt.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["build", "--workers", "x"], "Invalid value for '--workers'"),
+        (["rechunk", "a.mdio", "--chunks", "1,2"], "Missing option '--suffix'"),
+        (["segy", "scan"], "Missing argument 'path'"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(argv: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert "--help)" in result.stderr
