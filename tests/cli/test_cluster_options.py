@@ -120,7 +120,7 @@ def test_build_with_a_local_cluster_equals_the_local_build(example: Path) -> Non
     local, local_lock = built_contents(root, NAMES), lock_without_timings(example.parent)
 
     result = run("build", "-c", c, *NAMES, "--force", "--cluster", "local:2")
-    assert "dask: 2 workers, 2 threads at a local cluster (local:2)" in result.stderr
+    assert "dask: 2 workers, 4 threads at a local cluster (local:2)" in result.stderr
     assert "built 2," in result.stdout
     assert lock_without_timings(example.parent) == local_lock
     for name, contents in built_contents(root, NAMES).items():
