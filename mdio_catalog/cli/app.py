@@ -33,6 +33,25 @@ class _FriendlyErrors(TyperGroup):
     """Turns errors of our tree into readable lines and exit code 2 (a traceback only with --debug), for the
     console script and for typer's test runner alike."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Errors in the group's own options (``mdio-catalog --bogus``, ``mdio-catalog -c x build``) are one line
+        too: they are raised while parsing, before :meth:`invoke`."""
+        try:
+            from typer._click.exceptions import UsageError
+        except ImportError:  # pragma: no cover - typer versions that use click itself
+            from click.exceptions import UsageError  # type: ignore[assignment]
+
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:
+            if "--debug" in args or type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as it was
+                raise
+            command = exc.ctx.command_path if exc.ctx is not None else (info_name or "mdio-catalog")
+            typer.echo(
+                f"error: {exc.format_message()} (options go after the command; see {command} --help)", err=True
+            )
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             from typer._click.exceptions import UsageError  # typer vendors its own click

@@ -230,6 +230,8 @@ def test_status_and_list_do_not_hang_when_a_source_is_no_longer_a_file(
         (["rechunk", "a.mdio", "--chunks", "1,2"], "Missing option '--suffix'"),
         (["segy", "scan"], "Missing argument 'path'"),
         (["nosuch"], "No such command 'nosuch'"),
+        (["-c", "catalog.yaml", "build"], "No such option: -c"),  # the group's own options: one line too
+        (["--bogus"], "No such option: --bogus"),
     ],
 )
 def test_usage_errors_are_one_line_too(argv: list[str], message: str) -> None:
