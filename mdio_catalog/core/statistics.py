@@ -4,12 +4,17 @@ The v0 layout keeps mean, std, rms, min and max over the non-zero samples (zero 
 Blocks are merged with Chan's parallel algorithm (count, mean, sum of squared deviations), so the standard
 deviation stays accurate even when the mean is large compared to the spread, which the textbook
 ``sqrt(SS/N - mean^2)`` is not. An all-zero or empty dataset gets zeros instead of the reference's crash.
+
+Non-finite samples (NaN, +-inf: a dead or clipped trace in a float SEG-Y) are skipped and counted apart
+(``nonfinite``), so one NaN cannot turn every statistic into NaN, and the attributes stay strict JSON. The fast
+path pays nothing for this: the sums of a block are finite exactly when its values are (or squares overflow,
+which takes the same careful path), and only then are the finite values picked out.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +31,7 @@ class SummaryStatistics:
     total_squares: float = 0.0
     minimum: float = math.inf
     maximum: float = -math.inf
+    nonfinite: int = 0  # NaN and +-inf samples, left out of everything above
 
     @classmethod
     def of(cls, values: npt.ArrayLike, nonzero_only: bool = True) -> SummaryStatistics:
@@ -40,7 +46,13 @@ class SummaryStatistics:
         count = int(flat.size) - zeros
         if count == 0:
             return cls()
-        total, total_squares = _sums(flat)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a sum: handled just below
+            total, total_squares = _sums(flat)
+        if not (math.isfinite(total) and math.isfinite(total_squares)) and flat.dtype.kind in "fc":
+            finite = np.isfinite(flat)
+            nonfinite = int(flat.size - np.count_nonzero(finite))
+            if nonfinite:  # rare: the block holds NaN or inf; its statistics are those of the finite values
+                return replace(cls.of(flat[finite], nonzero_only), nonfinite=nonfinite)
         mean = total / count
         deviations = total_squares - count * mean * mean
         if deviations < _CANCELLATION * total_squares:
@@ -65,9 +77,9 @@ class SummaryStatistics:
 
     def __add__(self, other: SummaryStatistics) -> SummaryStatistics:
         if other.count == 0:
-            return self
+            return replace(self, nonfinite=self.nonfinite + other.nonfinite)
         if self.count == 0:
-            return other
+            return replace(other, nonfinite=self.nonfinite + other.nonfinite)
         count = self.count + other.count
         delta = other.mean - self.mean
         return SummaryStatistics(
@@ -77,21 +89,27 @@ class SummaryStatistics:
             total_squares=self.total_squares + other.total_squares,
             minimum=min(self.minimum, other.minimum),
             maximum=max(self.maximum, other.maximum),
+            nonfinite=self.nonfinite + other.nonfinite,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The v0 ``mean``/``std``/``rms``/``min``/``max`` attributes (all zero when nothing was counted)."""
+        """The v0 ``mean``/``std``/``rms``/``min``/``max`` attributes (all zero when nothing was counted), finite
+        always; plus ``nonfinite_count`` when samples were skipped (absent otherwise, as in the reference)."""
+        extra = {ATTR_NONFINITE: self.nonfinite} if self.nonfinite else {}
         if self.count == 0:
-            return {"mean": 0.0, "std": 0.0, "rms": 0.0, "min": 0.0, "max": 0.0}
+            return {"mean": 0.0, "std": 0.0, "rms": 0.0, "min": 0.0, "max": 0.0, **extra}
         return {
             "mean": self.mean,
             "std": math.sqrt(max(self.deviations / self.count, 0.0)),
             "rms": math.sqrt(self.total_squares / self.count),
             "min": self.minimum,
             "max": self.maximum,
+            **extra,
         }
 
 
+#: Root attribute counting the NaN and +-inf samples the statistics skipped (written only when there are some).
+ATTR_NONFINITE = "nonfinite_count"
 #: Recompute squared deviations around the mean when they are below this fraction of the sum of squares.
 _CANCELLATION = 1e-3
 #: Elements converted to float64 at a time: big enough for numpy's speed, small enough to stay in cache.

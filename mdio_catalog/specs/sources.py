@@ -355,12 +355,16 @@ class EmptySource(StrictModel):
 
     @model_validator(mode="after")
     def _unique(self) -> EmptySource:
+        """Names once each; coordinates finite, unique and within the size limits (see ``dimension_checks``)."""
+        from mdio_catalog.specs.dimension_checks import dimension_problems
+
         names = [d.name for d in self.empty]
-        problems = [
+        problems: list[tuple[tuple[str | int, ...], str]] = [
             (("empty", i, "name"), f"dimension {name!r} is defined twice")
             for i, name in enumerate(names)
             if name in names[:i]
         ]
+        problems += dimension_problems(self.empty, ("empty",))
         if problems:
             raise located_errors("EmptySource", problems)
         return self
