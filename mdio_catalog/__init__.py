@@ -5,6 +5,7 @@ The public API mirrors the reference MDIO library (``from mdio_catalog import MD
 
 from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
 from mdio_catalog.api.convenience import copy_mdio, rechunk, rechunk_batch
+from mdio_catalog.api.xarray_view import open_dataset
 from mdio_catalog.converters.mdio_to_segy import mdio_to_segy
 from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.converters.segy import segy_to_mdio
@@ -33,6 +34,7 @@ __all__ = [
     "create_empty_like",
     "mdio_to_segy",
     "numpy_to_mdio",
+    "open_dataset",
     "rechunk",
     "rechunk_batch",
     "segy_to_mdio",

@@ -355,6 +355,12 @@ class MDIOAccessor:
             self._metadata_group.attrs.update(dict(values))
             zarr.consolidate_metadata(self.root.store)
 
+    def to_xarray(self, **options: Any) -> Any:
+        """A lazy ``xarray.Dataset`` view of this dataset (see :func:`mdio_catalog.api.xarray_view.to_xarray`)."""
+        from mdio_catalog.api.xarray_view import to_xarray
+
+        return to_xarray(self, **options)
+
     def __repr__(self) -> str:
         dims = ", ".join(f"{d.name}={d.size}" for d in self.grid.dims)
         return (

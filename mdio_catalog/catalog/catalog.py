@@ -245,8 +245,11 @@ class Catalog:
             raise kinds[0]("; ".join(text for _, text in problems) + " (nothing was built)")
 
     # --- opening ----------------------------------------------------------------------------------------------
-    def open(self, name: str, mode: str = "r", **accessor_options: Any) -> MDIOReader | MDIOWriter:
-        """An accessor on dataset ``name`` (``mode`` 'r' for MDIOReader, 'r+' or 'w' for MDIOWriter)."""
+    def open(self, name: str, mode: str = "r", as_xarray: bool = False, **accessor_options: Any) -> Any:
+        """An accessor on dataset ``name`` (``mode`` 'r' for MDIOReader, 'r+' or 'w' for MDIOWriter), or with
+        ``as_xarray=True`` a lazy ``xarray.Dataset`` of it (see :func:`mdio_catalog.api.xarray_view.to_xarray`)."""
+        if as_xarray:
+            return self.open(name, mode, **accessor_options).to_xarray()
         url = self.output_url(name)
         options = {"storage_options": self.spec.root_storage_options(self.env), **accessor_options}
         record = self.lock().get(name)
