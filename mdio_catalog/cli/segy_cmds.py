@@ -172,7 +172,7 @@ def scan(
     ready ingestion spec (YAML) to drop into a catalog."""
     from pathlib import Path
 
-    from mdio_catalog.segy.scan import scan_file
+    from mdio_catalog.catalog.proposal import scan_file
 
     if endian not in (None, "big", "little"):
         raise typer.BadParameter("--endian must be big or little.")

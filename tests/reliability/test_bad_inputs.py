@@ -62,8 +62,8 @@ def error_class(case: Case) -> type[BaseException]:
 
 def run_api(folder: Path, case: Case) -> BaseException | None:
     """The case through the library; the exception raised (None when nothing was raised)."""
+    from mdio_catalog.catalog.proposal import scan_file
     from mdio_catalog.converters.segy import segy_to_mdio
-    from mdio_catalog.segy.scan import scan_file
 
     try:
         if case.kind == "catalog":

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from mdio_catalog import MDIOReader, segy_to_mdio
+from mdio_catalog.catalog.proposal import proposed_spec, proposed_spec_yaml, scan_file
 from mdio_catalog.exceptions import SegyFormatError, SegyTruncatedError
 from mdio_catalog.segy.reader import SegyFile
 from mdio_catalog.segy.scan import (
@@ -30,10 +31,7 @@ from mdio_catalog.segy.scan import (
     IndexWord,
     evaluate_candidate,
     propose_geometry,
-    proposed_spec,
-    proposed_spec_yaml,
     read_header_sample,
-    scan_file,
     scan_headers,
     text_byte_hints,
 )
