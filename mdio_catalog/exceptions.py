@@ -126,6 +126,10 @@ class SegyTruncatedError(SegyError):
     """The file size does not match a whole number of traces."""
 
 
+class SegyEmptyError(SegyError):
+    """A SEG-Y file that holds no traces: it has no grid, so no dataset is made of it."""
+
+
 class SegyFormatError(SegyError):
     """An unknown or unsupported sample format, or inconsistent binary header values."""
 

@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 import zarr
 
+from mdio_catalog.api import integrity
 from mdio_catalog.api.indexing import normalize_key, read_orthogonal, write_orthogonal
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunkfetch import chunk_objects
 from mdio_catalog.core.chunkio import ChunkReader
-from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import (
@@ -91,9 +91,12 @@ class MDIOAccessor:
 
         self.root = open_root(self._location, mode=mode, disk_cache=disk_cache)
         self._validate_root()
-        self.grid = Grid.from_zarr(self.root)
+        self.grid = integrity.read_grid(self.root, self.url)
         self._traces_zarr, self._headers_zarr = self._open_variable(access_pattern)
         self._live_mask_zarr = self._array(layout.live_mask_path())
+        integrity.check_dataset(
+            self.root, self.url, self.grid, (self._traces_zarr, self._headers_zarr, self._live_mask_zarr)
+        )
         if self.new_chunks is not None and len(self.new_chunks) != self.grid.ndim:
             raise ShapeError(f"new_chunks {self.new_chunks} must have {self.grid.ndim} entries.")
         self._chunk_reader = self._fast_reader(self._traces_zarr, layout.data_array_path(access_pattern))
@@ -121,7 +124,7 @@ class MDIOAccessor:
         return ChunkReader.for_array(array, objects)
 
     def _array(self, path: str) -> zarr.Array:
-        with storage_errors(self._location):
+        with storage_errors(self._location), integrity.malformed_metadata(self.url, repr(path)):
             return get_array(self.root, path)
 
     @property
@@ -345,12 +348,14 @@ class MDIOAccessor:
 
     def _set_root_attrs(self, values: Mapping[str, Any]) -> None:
         self._require_writable()
+        integrity.check_attributes(values, self.url)
         with storage_errors(self._location):
             self.root.attrs.update(dict(values))
             zarr.consolidate_metadata(self.root.store)
 
     def _set_metadata_attrs(self, values: Mapping[str, Any]) -> None:
         self._require_writable()
+        integrity.check_attributes(values, self.url)
         with storage_errors(self._location):
             self._metadata_group.attrs.update(dict(values))
             zarr.consolidate_metadata(self.root.store)

@@ -90,6 +90,10 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
+    if not debug:  # a warning is one line like an error ("warning: ..."), not Python's file:line and source
+        import warnings
+
+        warnings.showwarning = lambda message, *_, **__: typer.echo(f"warning: {message}", err=True)
 
 
 @app.command()

@@ -165,7 +165,10 @@ def _default_pattern(target: str, storage_options: dict[str, Any] | None) -> str
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=_json_default))
+    """Strict JSON on stdout: a NaN or infinity shows as null (core/serialization.py says why)."""
+    from mdio_catalog.core.serialization import dumps_strict
+
+    typer.echo(dumps_strict(data, indent=2, default=_json_default))
 
 
 def _json_default(value: Any) -> Any:

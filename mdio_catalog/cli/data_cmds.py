@@ -40,9 +40,12 @@ def info(
     as_json: JsonOption = False,
 ) -> None:
     """Summarise a dataset: dimensions, chunks, access patterns, trace count and statistics."""
+    from mdio_catalog.core.statistics import ATTR_NONFINITE
+
     reader, label = open_target(
         target, catalog, access_pattern=access_pattern, storage_options=parse_storage_options(storage_options)
     )
+    nonfinite = reader.root.attrs.get(ATTR_NONFINITE)
     summary: dict[str, Any] = {
         "dataset": label,
         "url": reader.url,
@@ -53,9 +56,16 @@ def info(
         "dtype": str(reader.dtype),
         "trace_count": reader.trace_count,
         "dimensions": [
-            {"name": d.name, "size": d.size, "min": d.min().item(), "max": d.max().item()} for d in reader.grid.dims
+            {
+                "name": d.name,
+                "size": d.size,
+                "min": d.min().item() if d.size else None,
+                "max": d.max().item() if d.size else None,
+            }
+            for d in reader.grid.dims
         ],
         "stats": reader.stats,
+        "nonfinite_count": nonfinite if isinstance(nonfinite, int) else 0,  # NaN/inf samples the stats skip
     }
     if as_json:
         emit_json(summary)
@@ -68,6 +78,8 @@ def info(
     typer.echo(f"chunks {tuple(reader.chunks)}  dtype {reader.dtype}  live traces {reader.trace_count}")
     typer.echo(f"access patterns {', '.join(reader.access_patterns)}")
     typer.echo("stats  " + "  ".join(f"{k}={v:.6g}" for k, v in reader.stats.items() if v is not None))
+    if summary["nonfinite_count"]:
+        typer.echo(f"non-finite samples (NaN/inf, left out of the stats) {summary['nonfinite_count']}")
 
 
 def export(

@@ -41,7 +41,7 @@ from mdio_catalog.core.geometry import TraceGeometry, build_geometry, check_dens
 from mdio_catalog.core.headers import V0_BINARY_HEADER_KEYS
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, refuse_existing, staged_write, storage_errors
-from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, ShapeError
+from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, SegyEmptyError, ShapeError
 from mdio_catalog.localfile import check_output_name
 from mdio_catalog.segy import header_scan
 from mdio_catalog.segy.header_scan import SegyRef, scan_header_columns
@@ -53,6 +53,10 @@ from mdio_catalog.specs.grid_overrides import GridOverrides
 
 INDEX_TYPES = ("int16", "int32", "float16", "float32", "ibm32", "uint16", "uint32", "int8", "uint8")
 _LENGTH_TO_TYPE = {1: "int8", 2: "int16", 4: "int32"}
+ZERO_INTERVAL_WARNING = (
+    "{url} has a sample interval of 0 in its binary and first trace header: the sample axis holds sample numbers "
+    "0, 1, 2, ... (not times or depths)"
+)
 
 
 def _index_types(
@@ -77,7 +81,10 @@ def _index_types(
 
 
 def sample_coordinates(n_samples: int, interval_us: float) -> npt.NDArray[Any]:
-    """``arange(n) * interval`` in milliseconds; integers when the interval is a whole number of ms."""
+    """``arange(n) * interval`` in milliseconds; integers when the interval is a whole number of ms. An unknown
+    (zero) interval gives sample numbers 0, 1, 2, ... rather than n repeated zeros (segy_to_mdio warns)."""
+    if not interval_us > 0:
+        return np.arange(n_samples, dtype=np.int64)
     interval_ms = interval_us / 1000.0
     if float(interval_ms).is_integer():
         return np.arange(n_samples, dtype=np.int64) * int(interval_ms)
@@ -172,6 +179,10 @@ def segy_to_mdio(
                 UserWarning,
                 stacklevel=2,
             )
+        if segy.n_traces == 0:
+            raise SegyEmptyError(f"{segy.url} holds no traces (headers only): there is no grid to build a dataset on.")
+        if not segy.sample_interval > 0:
+            warnings.warn(ZERO_INTERVAL_WARNING.format(url=segy.url), UserWarning, stacklevel=2)
         token = uuid.uuid4().hex
         ref = SegyRef.of(segy, token)
         header_scan.share(ref, segy)  # local tasks use the open file; cluster workers open their own once

@@ -2,14 +2,20 @@
 
 A serializer turns a plain dict into text and back; ``validate_payload`` checks a payload carries exactly the
 keys a constructor expects, so a malformed document fails with the missing or extra keys named.
+
+Every JSON text this package writes is strict JSON (RFC 8259: no ``NaN``, ``Infinity``), which every parser
+reads. Two deliberate policies: reports meant for people and scripts (the CLI's ``--json``) show a non-finite
+number as ``null`` (:func:`strict_json_value`, :func:`dumps_strict`); stored documents (Zarr attributes,
+serialised dimensions) refuse one with a :class:`SerializationError` (:func:`require_strict_json`), since a
+stored value silently turned into ``null`` would read back as something else.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from functools import partial
 from inspect import Signature
 from typing import Any
 
@@ -27,10 +33,62 @@ def _normalise_format(stream_format: str) -> str:
     return fmt
 
 
+def strict_json_value(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, +-inf) replaced by None and numpy scalars made Python
+    numbers, so ``json.dumps(..., allow_nan=False)`` accepts it (other types are left to the encoder)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json_value(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():  # a numpy scalar or 0-d array
+        return strict_json_value(item())
+    return value
+
+
+def dumps_strict(value: Any, *, indent: int | None = 2, default: Callable[[Any], Any] | None = None) -> str:
+    """Strict JSON text of a report: non-finite numbers become ``null`` (see the module docstring)."""
+    if default is None:
+        return json.dumps(strict_json_value(value), indent=indent, allow_nan=False)
+    return json.dumps(
+        strict_json_value(value), indent=indent, allow_nan=False, default=lambda v: strict_json_value(default(v))
+    )
+
+
+def _nonfinite_at(value: Any, path: str = "") -> str | None:
+    """Where the first non-finite number of ``value`` is (``path[2].key``), None when there is none."""
+    if isinstance(value, dict):
+        found = (_nonfinite_at(v, f"{path}.{k}" if path else str(k)) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        found = (_nonfinite_at(v, f"{path}[{i}]") for i, v in enumerate(value))
+    else:
+        number = strict_json_value(value) if getattr(value, "shape", None) == () else value
+        is_bad = isinstance(number, float) and not math.isfinite(number)
+        return (path or "the value") if is_bad or (number is None and value is not None) else None
+    return next((where for where in found if where is not None), None)
+
+
+def require_strict_json(value: Any, what: str) -> None:
+    """Raise :class:`SerializationError` when ``value`` holds a non-finite number (stored documents)."""
+    where = _nonfinite_at(value)
+    if where is not None:
+        raise SerializationError(
+            f"{what} holds a non-finite number (NaN or infinity) at {where}, which strict JSON cannot store; "
+            "store null, a string, or a finite value instead."
+        )
+
+
+def _dumps_stored(payload: Any) -> str:
+    require_strict_json(payload, "The payload")
+    return json.dumps(payload, indent=4, allow_nan=False)
+
+
 def get_serializer(stream_format: str) -> Callable[[Any], str]:
     """Return the function that turns a payload into text in ``stream_format`` ("JSON" or "YAML")."""
     if _normalise_format(stream_format) == "JSON":
-        return partial(json.dumps, indent=4)
+        return _dumps_stored
 
     def dump_yaml(payload: Any) -> str:
         return str(yaml.safe_dump(payload, sort_keys=False))

@@ -24,6 +24,7 @@ from zarr.storage import FsspecStore, LocalStore
 from mdio_catalog.exceptions import (
     CredentialsError,
     MDIOError,
+    MDIOFormatError,
     MDIONotFoundError,
     StorageError,
 )
@@ -205,3 +206,7 @@ def open_root(location: Location, mode: str = "r", disk_cache: bool = False) -> 
             return zarr.open_group(store, mode="r+", zarr_format=2, use_consolidated=False)
         except GroupNotFoundError:
             raise missing from None
+        except (ValueError, TypeError, KeyError) as exc:  # metadata zarr cannot parse (a negative shape, ...)
+            if isinstance(exc, MDIOError):
+                raise
+            raise MDIOFormatError(f"{location}: malformed Zarr metadata: {exc}") from None
