@@ -54,6 +54,7 @@ from common import (
     wait_for_idle,
     write_json_report,
 )
+from static_s3 import StaticS3Server
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 BUCKET: Final = "bench"
@@ -294,6 +295,16 @@ def main() -> int:
         "store for the reads is then ingested locally by the reference and uploaded",
     )
     parser.add_argument("--cluster-workers", type=int, default=2)
+    parser.add_argument(
+        "--server",
+        choices=("moto", "nginx"),
+        default="moto",
+        help="moto: the S3 server for ingestion and reads; nginx: reads only, from a static S3 endpoint that costs "
+        "the machine almost no CPU per request (see static_s3.py); the stores are ingested locally first",
+    )
+    parser.add_argument(
+        "--reuse-stores", action="store_true", help="nginx: keep stores ingested by an earlier run of this script"
+    )
     parser.add_argument("--json", help="write the results as JSON to this path ('-' for stdout)")
     args = parser.parse_args()
 
@@ -306,6 +317,8 @@ def main() -> int:
     segy = ensure_segy(survey, workdir, log)
     size = segy.stat().st_size
     reference = reference_s3_python(log)
+    if args.server == "nginx":
+        return static_reads(args, workdir, segy, reference, log)
     server = S3Server(workdir, args.latency_ms)
     results: dict[str, Any] = {
         "code": code_state(),
@@ -373,46 +386,102 @@ def main() -> int:
                 f"ingest {label:13s} {entry['mb_s']:7.1f} MB/s  {entry['seconds']:6.1f} s  "
                 f"peak {entry['peak_rss_mb']:.0f} MB  requests {dict(counted)}"
             )
-        reads = [
-            ("reference", reference, stores["reference"]),
-            ("ours", our_python(), stores["ours"]),
-            ("ours_on_reference_store", our_python(), stores["reference"]),
-        ]
-        for label, python, store in reads:
-            wait_for_idle(30)
-            spec = {
-                **base,
-                "job": "read",
-                "impl": "reference" if label == "reference" else "ours",
-                "store": store,
-                "full_repeat": args.repeat,
-                "slice_repeat": args.slice_repeat,
-                "slices": SLICES,
-            }
-            result = run(python, workdir, spec, f"read-{label}")
-            counted = steps(server.requests())
-            report = result.report
-            entry = {
-                "open_s": report["open_s"],
-                "open_requests": sum(counted["open"].values()),
-                "open_requests_by_method": dict(counted["open"]),
-                "full_mb_s": report["full_bytes"] / MB / min(report["full_s"]),
-                "full_requests": dict(counted["full-0"]),
-                "peak_rss_mb": result.peak.rss_bytes / MB,
-            }
-            for name in SLICES:
-                times = report[f"{name}_s"]
-                entry[f"{name}_first_ms"] = times[0] * 1000
-                entry[f"{name}_ms"] = statistics.median(times[1:]) * 1000
-                entry[f"{name}_requests"] = dict(counted[f"{name}-1"])
-            results.setdefault("read", {})[label] = entry
-            log(
-                f"read {label:24s} open {entry['open_requests']} req ({entry['open_requests_by_method']}), whole "
-                f"{entry['full_mb_s']:.1f} MB/s {entry['full_requests']}, "
-                + ", ".join(f"{n} {entry[f'{n}_ms']:.1f} ms {entry[f'{n}_requests']}" for n in SLICES)
-            )
+        read_all(args, workdir, server, base, stores, reference, results, log)
     finally:
         server.close()
+    return finish(args, results, log)
+
+
+def read_all(
+    args: argparse.Namespace,
+    workdir: Path,
+    server: S3Server | StaticS3Server,
+    base: dict[str, Any],
+    stores: dict[str, str],
+    reference: Path,
+    results: dict[str, Any],
+    log: Any,
+) -> None:
+    """The read sessions: each implementation on its own store, and ours on the reference's store."""
+    reads = [
+        ("reference", reference, stores["reference"]),
+        ("ours", our_python(), stores["ours"]),
+        ("ours_on_reference_store", our_python(), stores["reference"]),
+    ]
+    for label, python, store in reads:
+        wait_for_idle(30)
+        spec = {
+            **base,
+            "job": "read",
+            "impl": "reference" if label == "reference" else "ours",
+            "store": store,
+            "full_repeat": args.repeat,
+            "slice_repeat": args.slice_repeat,
+            "slices": SLICES,
+        }
+        result = run(python, workdir, spec, f"read-{label}")
+        counted = steps(server.requests())
+        report = result.report
+        entry = {
+            "open_s": report["open_s"],
+            "open_requests": sum(counted["open"].values()),
+            "open_requests_by_method": dict(counted["open"]),
+            "full_mb_s": report["full_bytes"] / MB / min(report["full_s"]),
+            "full_requests": dict(counted["full-0"]),
+            "peak_rss_mb": result.peak.rss_bytes / MB,
+            "cpu_s": report["cpu_s"],
+        }
+        for name in SLICES:
+            times = report[f"{name}_s"]
+            entry[f"{name}_first_ms"] = times[0] * 1000
+            entry[f"{name}_ms"] = statistics.median(times[1:]) * 1000
+            entry[f"{name}_requests"] = dict(counted[f"{name}-1"])
+        results.setdefault("read", {})[label] = entry
+        log(
+            f"read {label:24s} open {entry['open_requests']} req ({entry['open_requests_by_method']}), whole "
+            f"{entry['full_mb_s']:.1f} MB/s {entry['full_requests']}, "
+            + ", ".join(f"{n} {entry[f'{n}_ms']:.1f} ms {entry[f'{n}_requests']}" for n in SLICES)
+        )
+
+
+def static_reads(args: argparse.Namespace, workdir: Path, segy: Path, reference: Path, log: Any) -> int:
+    """Reads through the nginx endpoint: each implementation ingests the local SEG-Y into the served folder."""
+    root = workdir / "static-s3"
+    bucket_dir = root / BUCKET
+    bucket_dir.mkdir(parents=True, exist_ok=True)
+    base = {
+        "options": {},
+        "bucket": BUCKET,
+        "segy": str(segy),
+        "index_bytes": list(INDEX_BYTES),
+        "index_names": list(INDEX_NAMES),
+        "chunks": list(CHUNKS),
+    }
+    for label, python in (("reference", reference), ("ours", our_python())):
+        out = bucket_dir / f"{label}.mdio"
+        if args.reuse_stores and (out / ".zmetadata").exists():
+            log(f"{label}: reusing {out}")
+            continue
+        spec = {**base, "job": "ingest", "impl": label, "out": str(out), "cluster": None}
+        run(python, workdir, spec, f"ingest-{label}-local")
+        log(f"{label} ingested locally into {out}")
+    server = StaticS3Server(workdir, root, log, latency_ms=args.latency_ms)
+    results: dict[str, Any] = {
+        "code": code_state(),
+        "segy_bytes": segy.stat().st_size,
+        "endpoint": server.endpoint,
+        "server": "nginx (static S3 GET/HEAD endpoint, see benchmarks/static_s3.py)",
+        "latency_ms": args.latency_ms,
+    }
+    stores = {"ours": f"s3://{BUCKET}/ours.mdio", "reference": f"s3://{BUCKET}/reference.mdio"}
+    try:
+        read_all(args, workdir, server, {**base, "options": server.options}, stores, reference, results, log)
+    finally:
+        server.close()
+    return finish(args, results, log)
+
+
+def finish(args: argparse.Namespace, results: dict[str, Any], log: Any) -> int:
     verdict = judge(results)
     results["verdict"] = verdict
     for line in verdict["lines"]:
