@@ -77,6 +77,13 @@ class MDIOSettings(BaseSettings):
     max_chunk_mib: float = Field(
         1024, gt=0, description="Largest uncompressed chunk in MiB (specs assume 4-byte values)."
     )
+    segy_spill: bool = Field(
+        True,
+        description=(
+            "Keep the remote SEG-Y bytes a header scan downloads in an unlinked temporary file (TMPDIR, only when it "
+            "has room), so ingestion downloads each byte once instead of twice."
+        ),
+    )
 
 
 @lru_cache(maxsize=1)

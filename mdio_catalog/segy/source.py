@@ -24,6 +24,7 @@ import numpy as np
 
 from mdio_catalog.exceptions import MDIONotFoundError, NotRegularFileError, SegyError
 from mdio_catalog.localfile import open_regular_file
+from mdio_catalog.segy.spill import Spill
 
 #: Largest single ranged request of a streamed read: latency is small against its transfer time, and a few in
 #: flight keep memory small.
@@ -187,6 +188,15 @@ class FsspecSource:
         if info.get("type") == "directory":
             raise SegyError(f"{url} is a directory, not a SEG-Y file")
         self.size = int(info["size"])
+        self._spill: Spill | None = None
+        self._spill_tried = False
+
+    def _spill_for_writing(self) -> Spill | None:
+        """The spill that streamed reads fill (created on first use, when the temporary folder has room)."""
+        if not self._spill_tried:
+            self._spill_tried = True
+            self._spill = Spill.create(self.size, self.url)
+        return self._spill
 
     @property
     def _async(self) -> bool:
@@ -216,13 +226,24 @@ class FsspecSource:
             length = max(0, min(len(view), self.size - int(offset)))
             for start in range(0, length, self.piece_bytes):
                 pieces.append((number, int(offset) + start, view[start : min(start + self.piece_bytes, length)]))
+        done = [0] * len(requests)
+        spill = self._spill
+        if spill is not None:  # bytes the header scan already downloaded are read from the local spill
+            remote = []
+            for number, offset, view in pieces:
+                for lo, hi, kept in spill.split(offset, offset + len(view)):
+                    part = view[lo - offset : hi - offset]
+                    if kept:
+                        done[number] += spill.read_into(lo, part)
+                    else:
+                        remote.append((number, lo, part))
+            pieces = remote
         if self._async and len(pieces) > 1:
             from fsspec.asyn import sync
 
             sizes = sync(self.fs.loop, self._fetch_all, pieces)
         else:
             sizes = [self._fetch_into(offset, view) for _, offset, view in pieces]
-        done = [0] * len(requests)
         for (number, _, _), size in zip(pieces, sizes, strict=True):
             done[number] += size
         return done
@@ -248,18 +269,27 @@ class FsspecSource:
             for offset, length in ranges:
                 yield self.read(offset, length)
             return
+        spill = self._spill_for_writing()
         todo = iter(ranges)
-        ahead: collections.deque[Future[bytes]] = collections.deque()
+        ahead: collections.deque[tuple[int, Future[bytes]]] = collections.deque()
         try:
             for offset, length in todo:
-                ahead.append(self._submit(offset, length))
+                ahead.append((offset, self._submit(offset, length)))
                 if len(ahead) >= self.in_flight:
-                    yield ahead.popleft().result()
+                    yield self._kept(spill, *ahead.popleft())
             while ahead:
-                yield ahead.popleft().result()
+                yield self._kept(spill, *ahead.popleft())
         finally:
-            for future in ahead:  # the consumer stopped early or a read failed: drop what is still coming
+            for _, future in ahead:  # the consumer stopped early or a read failed: drop what is still coming
                 future.cancel()
+
+    @staticmethod
+    def _kept(spill: Spill | None, offset: int, future: Future[bytes]) -> bytes:
+        """The bytes of a streamed read, also written to the spill when there is one."""
+        data = future.result()
+        if spill is not None:
+            spill.put(offset, data)
+        return data
 
     def _submit(self, offset: int, length: int) -> Future[bytes]:
         end = min(offset + length, self.size)
@@ -273,7 +303,10 @@ class FsspecSource:
         return None
 
     def close(self) -> None:
-        """Nothing to release: every read is its own request."""
+        """Drop the spill (every read is its own request: nothing else to release)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
 
 def open_source(
