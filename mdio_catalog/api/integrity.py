@@ -13,7 +13,6 @@ chunks and dtypes, from the consolidated record on object stores): no extra requ
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator, Mapping
 from numbers import Real
 from typing import Any
@@ -49,7 +48,10 @@ def read_grid(root: zarr.Group, url: str) -> Grid:
                 f"{url}: the {layout.ATTR_DIMENSION!r} attribute must be a list of {{name, coords}} objects, "
                 f"got {type(attrs).__name__}."
             )
-        grid = Grid.from_attrs(attrs)
+        try:
+            grid = Grid.from_attrs(attrs)
+        except (MDIOError, ValueError) as exc:  # a missing name, coordinates that are not a vector, ...
+            raise MDIOFormatError(f"{url}: malformed {layout.ATTR_DIMENSION!r} attribute: {exc}") from None
     if grid.ndim < 2:
         raise MDIOFormatError(f"{url}: an MDIO dataset has at least two dimensions, found {list(grid.dim_names)}.")
     for dim in grid.dims:
@@ -105,8 +107,3 @@ def check_dataset(root: zarr.Group, url: str, grid: Grid, arrays: tuple[zarr.Arr
 def check_attributes(values: Mapping[str, Any], url: str) -> None:
     """Attributes about to be stored are strict JSON (no NaN or infinity): a :class:`SerializationError`."""
     require_strict_json(dict(values), f"The attributes written to {url}")
-
-
-def finite_or_none(value: Any) -> float | None:
-    """A statistic for display: the float, or None when missing or not finite."""
-    return float(value) if isinstance(value, Real) and math.isfinite(float(value)) else None

@@ -43,11 +43,21 @@ class Case:
     source: str | None = None  # the SEG-Y source of "segy" cases
 
 
-def write_segy(path: Path, inlines: range = range(10, 14), crosslines: range = range(20, 25), samples: int = 8) -> None:
-    """A small big-endian IEEE-float post-stack SEG-Y (inline at byte 189, crossline at 193), written with numpy."""
+def write_segy(
+    path: Path,
+    inlines: range = range(10, 14),
+    crosslines: range = range(20, 25),
+    samples: int = 8,
+    amplitudes: np.ndarray | None = None,
+    interval: int = 4000,
+) -> None:
+    """A small big-endian IEEE-float post-stack SEG-Y (inline at byte 189, crossline at 193), written with numpy.
+
+    ``amplitudes`` (traces x samples, C order of inline then crossline) replaces the random samples (NaN, inf...);
+    ``interval`` is the sample interval in microseconds written to the binary and trace headers (0: unknown)."""
     text = ("C 1 BAD-INPUT CORPUS: A VALID FILE".ljust(80) * 40).encode("cp500")
     binary = bytearray(400)
-    struct.pack_into(">h", binary, 3216 - 3200, 4000)  # sample interval (us), bytes 3217-3218
+    struct.pack_into(">h", binary, 3216 - 3200, interval)  # sample interval (us), bytes 3217-3218
     struct.pack_into(">h", binary, 3220 - 3200, samples)  # samples per trace, bytes 3221-3222
     struct.pack_into(">h", binary, 3224 - 3200, 5)  # IEEE float, bytes 3225-3226
     struct.pack_into(">h", binary, 3500 - 3200, 0x0100)  # revision 1
@@ -59,8 +69,9 @@ def write_segy(path: Path, inlines: range = range(10, 14), crosslines: range = r
             struct.pack_into(">i", header, 188, il)
             struct.pack_into(">i", header, 192, xl)
             struct.pack_into(">h", header, 114, samples)
-            struct.pack_into(">h", header, 116, 4000)
-            traces.append(bytes(header) + rng.standard_normal(samples).astype(">f4").tobytes())
+            struct.pack_into(">h", header, 116, interval)
+            values = rng.standard_normal(samples) if amplitudes is None else amplitudes[len(traces)]
+            traces.append(bytes(header) + np.asarray(values).astype(">f4").tobytes())
     path.write_bytes(text + bytes(binary) + b"".join(traces))
 
 
@@ -460,7 +471,18 @@ def make_corpus(folder: Path) -> list[Case]:
     (folder / "data").mkdir(parents=True, exist_ok=True)
     (folder / "catalogs").mkdir(exist_ok=True)
     write_segy(folder / "data" / "stack.sgy")
-    return [*catalog_cases(folder), *source_cases(folder), *argument_cases()]
+    return [*catalog_cases(folder), *empty_source_cases(folder), *source_cases(folder), *argument_cases()]
+
+
+def empty_source_cases(folder: Path) -> list[Case]:
+    """``empty:`` sources with non-finite or repeated coordinates, or sizes beyond the limits (issue 15)."""
+    from tests.data.bad.degenerate import EMPTY_SOURCES
+
+    head = HEAD + "datasets:\n  e:\n    template: PostStack3DTime\n    source:\n      empty: "
+    return [
+        _catalog_case(folder, name, f"{head}{dims}\n", "SpecValidationError", words)
+        for name, dims, words in EMPTY_SOURCES
+    ]
 
 
 if __name__ == "__main__":
