@@ -30,6 +30,7 @@ from mdio_catalog.exceptions import (
     InvalidBackendError,
     InvalidModeError,
     MDIOFormatError,
+    MDIONotFoundError,
     MDIOReadOnlyError,
     ShapeError,
     did_you_mean,
@@ -89,8 +90,15 @@ class MDIOAccessor:
         self.disk_cache = disk_cache
         self._location = Location.of(self.url, self.storage_options)
 
-        self.root = open_root(self._location, mode=mode, disk_cache=disk_cache)
-        self._validate_root()
+        try:
+            self.root = open_root(self._location, mode=mode, disk_cache=disk_cache)
+            self._validate_root()
+        except (MDIONotFoundError, MDIOFormatError):
+            from mdio_catalog.v1.reader import adopt  # not v0: a v1 store (multidimio 1.x) becomes a V1Reader
+
+            if adopt(self):
+                return
+            raise
         self.grid = integrity.read_grid(self.root, self.url)
         self._traces_zarr, self._headers_zarr = self._open_variable(access_pattern)
         self._live_mask_zarr = self._array(layout.live_mask_path())

@@ -47,7 +47,7 @@ class _Blocks:
         self.which = which
         array = {"traces": reader.trace_array, "headers": reader.header_array, "mask": reader.live_mask_array}[which]
         self.shape = tuple(array.shape)
-        self.dtype = np.dtype(array.dtype)
+        self.dtype = np.dtype(getattr(reader, "header_dtype", array.dtype) if which == "headers" else array.dtype)
         self.ndim = len(self.shape)
         self.chunks = tuple(array.chunks)
 

@@ -159,8 +159,19 @@ def open_target(
 def _default_pattern(target: str, storage_options: dict[str, Any] | None) -> str:
     from mdio_catalog.core import layout
     from mdio_catalog.core.store import Location, open_root
+    from mdio_catalog.exceptions import MDIONotFoundError
+    from mdio_catalog.v1.reader import v1_access_pattern
 
-    root = open_root(Location.of(target, storage_options))
+    location = Location.of(target, storage_options)
+    try:
+        root = open_root(location)
+    except MDIONotFoundError:
+        pattern = v1_access_pattern(location)  # a v1 store in Zarr v3 is no v0 group
+        if pattern is None:
+            raise
+        return pattern
+    if layout.ATTR_DIMENSION not in root.attrs:  # v1 in Zarr v2: a group without v0's attributes
+        return v1_access_pattern(location) or layout.default_access_pattern(3)
     return layout.default_access_pattern(len(root.attrs.get(layout.ATTR_DIMENSION, [])))  # type: ignore[arg-type]
 
 
