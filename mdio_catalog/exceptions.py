@@ -38,6 +38,10 @@ class DatasetBusyError(MDIOError, RuntimeError):
     """Another process is writing the same dataset (its lock is held); nothing was changed."""
 
 
+class DatasetReplacedError(MDIOError, RuntimeError):
+    """The dataset an open reader pinned was rebuilt or removed; reopen it to read the new version."""
+
+
 class MDIOReadOnlyError(MDIOError, PermissionError):
     """A write was attempted through a read-only accessor."""
 

@@ -22,6 +22,7 @@ from mdio_catalog.core import layout
 from mdio_catalog.core.chunkfetch import chunk_objects
 from mdio_catalog.core.chunkio import ChunkReader
 from mdio_catalog.core.nodes import get_array, get_group
+from mdio_catalog.core.pin import DatasetPin
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import (
     AccessPatternError,
@@ -89,6 +90,9 @@ class MDIOAccessor:
         self.backend = backend
         self.disk_cache = disk_cache
         self._location = Location.of(self.url, self.storage_options)
+        # Reads of a local dataset pin the folder its metadata comes from (see core/pin.py).
+        pinned = mode == "r" and self._location.is_local and not disk_cache
+        self._pin = DatasetPin.try_open(self._location.url) if pinned else None
 
         try:
             self.root = open_root(self._location, mode=mode, disk_cache=disk_cache)
@@ -105,6 +109,20 @@ class MDIOAccessor:
         integrity.check_dataset(
             self.root, self.url, self.grid, (self._traces_zarr, self._headers_zarr, self._live_mask_zarr)
         )
+        if self._pin is not None and not self._pin.is_current():
+            # A rebuild was published while the metadata was read: open again, on the version now in place.
+            MDIOAccessor.__init__(
+                self,
+                mdio_path_or_buffer,
+                mode,
+                access_pattern,
+                storage_options,
+                return_metadata,
+                new_chunks,
+                backend,
+                disk_cache,
+            )
+            return
         if self.new_chunks is not None and len(self.new_chunks) != self.grid.ndim:
             raise ShapeError(f"new_chunks {self.new_chunks} must have {self.grid.ndim} entries.")
         self._chunk_reader = self._fast_reader(self._traces_zarr, layout.data_array_path(access_pattern))
@@ -128,7 +146,7 @@ class MDIOAccessor:
         if self.disk_cache:  # simplecache serves repeated reads from local disk through zarr
             return None
         with storage_errors(self._location):
-            objects = chunk_objects(self._location.url, self.storage_options, self._location.is_local, path)
+            objects = chunk_objects(self._location.url, self.storage_options, self._location.is_local, path, self._pin)
         return ChunkReader.for_array(array, objects)
 
     def _array(self, path: str) -> zarr.Array:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import fsspec
 from fsspec.asyn import sync
 
+from mdio_catalog.core.pin import DatasetPin
 from mdio_catalog.settings import get_settings
 
 Handle = Callable[["ChunkTask", "memoryview | bytes | None"], None]
@@ -85,15 +86,22 @@ def _read_all(fd: int) -> memoryview:
 
 
 class LocalChunkFiles:
-    """Chunk files of an array in a local folder."""
+    """Chunk files of an array in a local folder (relative to a pinned dataset folder when ``pin`` is given)."""
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, pin: DatasetPin | None = None, array_path: str = "") -> None:
         self.folder = folder
+        self.pin = pin
+        self.array_path = array_path
 
     def _one(self, task: ChunkTask, handle: Handle) -> None:
         try:
-            fd = os.open(os.path.join(self.folder, *map(str, task.index)), os.O_RDONLY)
-        except FileNotFoundError:  # never written: the fill value
+            if self.pin is not None:
+                fd = self.pin.open(os.path.join(self.array_path, *map(str, task.index)))
+            else:
+                fd = os.open(os.path.join(self.folder, *map(str, task.index)), os.O_RDONLY)
+        except FileNotFoundError:  # never written: the fill value (unless the pinned version is being deleted)
+            if self.pin is not None:
+                self.pin.check_missing(os.path.join(self.array_path, task.key))
             handle(task, None)
             return
         try:
@@ -251,10 +259,13 @@ def s3_fast_store(url: str, storage_options: Mapping[str, Any]) -> tuple[Any, st
     return S3Store(bucket, client_options=client_options, **config), prefix  # type: ignore[arg-type]
 
 
-def chunk_objects(url: str, storage_options: Mapping[str, Any], is_local: bool, array_path: str) -> ChunkObjects | None:
-    """Where the chunks of ``array_path`` below the dataset ``url`` come from (None: let zarr read them)."""
+def chunk_objects(
+    url: str, storage_options: Mapping[str, Any], is_local: bool, array_path: str, pin: DatasetPin | None = None
+) -> ChunkObjects | None:
+    """Where the chunks of ``array_path`` below the dataset ``url`` come from (None: let zarr read them); local
+    chunk files are opened relative to ``pin`` when given (the version the caller read the metadata of)."""
     if is_local:
-        return LocalChunkFiles(os.path.join(url, array_path))
+        return LocalChunkFiles(os.path.join(url, array_path), pin, array_path)
     fs, root = remote_filesystem(url, storage_options)
     if not getattr(fs, "async_impl", False) or getattr(fs, "loop", None) is None:
         return None
