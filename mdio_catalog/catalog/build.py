@@ -65,6 +65,7 @@ def build_dataset(
     previous: ProvenanceRecord | None = None,
     force_aside: bool = False,
     on_aside: Callable[[Path], None] | None = None,
+    on_published: Callable[[ProvenanceRecord], None] | None = None,
 ) -> ProvenanceRecord:
     """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete).
 
@@ -75,6 +76,8 @@ def build_dataset(
     anything else at the output path is refused with :class:`ForeignContentError` before any work, or with
     ``force_aside`` renamed aside and kept (``on_aside`` is told where). On local disks no folder between
     ``root_url`` and the output may be a symbolic link: the catalog never writes or deletes through one.
+    ``on_published`` (the catalog's lock entry) is called with the record once the dataset is current, while the
+    dataset's lock is still held, so builds of one dataset record their entries in the order they published.
     """
     started = datetime.now(UTC)
     if root_url is not None:
@@ -91,7 +94,15 @@ def build_dataset(
     def owned(location: Location) -> bool:
         return built_here(location, resolved.name, output_url, previous)
 
-    with staged_write(target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside) as staging:
+    built: list[ProvenanceRecord] = []
+
+    def published() -> None:
+        if on_published is not None:
+            on_published(built[0])
+
+    with staged_write(
+        target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside, on_published=published
+    ) as staging:
         main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client)
         # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
         writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
@@ -100,6 +111,7 @@ def build_dataset(
             rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes, client=client)
         record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
         writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
+        built.append(record)
     return record
 
 

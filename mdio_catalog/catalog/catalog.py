@@ -16,7 +16,7 @@ from typing import Any
 
 from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
 from mdio_catalog.catalog.build import build_dataset
-from mdio_catalog.catalog.lockfile import lock_path_for, read_lock, write_lock
+from mdio_catalog.catalog.lockfile import LockStore
 from mdio_catalog.catalog.status import DatasetStatus, dataset_status
 from mdio_catalog.exceptions import (
     CatalogError,
@@ -70,6 +70,7 @@ class Catalog:
         self.env = env
         self.registry = catalog_registry(spec, registry, self.base)
         self._resolved = resolve_all(spec, self.registry, base=self.base)  # nothing is built from an invalid file
+        self._locks = LockStore(self.path, self.name) if self.path is not None else None
 
     # --- construction -----------------------------------------------------------------------------------------
     @classmethod
@@ -110,11 +111,17 @@ class Catalog:
 
     @property
     def lock_path(self) -> Path | None:
-        return lock_path_for(self.path) if self.path is not None else None
+        """The folder of lock entries (``catalog.lock.d`` beside the catalog file; see :mod:`.lockfile`)."""
+        return self._locks.folder if self._locks is not None else None
 
     def lock(self) -> LockFile:
-        """The lock file (empty when nothing was built yet)."""
-        return read_lock(self.lock_path, self.name) if self.lock_path is not None else LockFile.empty(self.name)
+        """Every lock entry at once (empty when nothing was built yet); reads one file per built dataset, so
+        prefer :meth:`lock_entry` for one dataset."""
+        return self._locks.read_all() if self._locks is not None else LockFile.empty(self.name)
+
+    def lock_entry(self, name: str) -> ProvenanceRecord | None:
+        """The lock's record of ``name`` (one small file read), None when it was never built."""
+        return self._locks.get(name) if self._locks is not None else None
 
     def list(self) -> builtins.list[str]:
         """Dataset names, in file order."""
@@ -143,9 +150,8 @@ class Catalog:
 
     def status(self, names: Iterable[str] | None = None) -> builtins.list[DatasetStatus]:
         """Fresh / stale (with reasons) / never built, for each dataset (default: all)."""
-        lock = self.lock()
         chosen = self._names(names)
-        return [dataset_status(self.get(n), lock.get(n), **self._locations(n)) for n in chosen]
+        return [dataset_status(self.get(n), self.lock_entry(n), **self._locations(n)) for n in chosen]
 
     def _names(self, names: Iterable[str] | None) -> builtins.list[str]:
         chosen = self.list() if names is None else list(names)
@@ -165,8 +171,9 @@ class Catalog:
     ) -> BuildReport:
         """Build what is not fresh (everything with ``force``); ``dry_run`` only reports the plan.
 
-        Each dataset is written beside its target and replaces it only when complete; the lock file is updated
-        after every successful dataset, so an interruption keeps what was finished. Only datasets this catalog
+        Each dataset is written beside its target and replaces it only when complete; its lock entry is written
+        right after, while the dataset's lock is still held, so an interruption keeps what was finished and two
+        processes building different datasets are both recorded. Only datasets this catalog
         built are replaced: anything else at an output path (a user's folder or file, a symbolic link) is refused
         with ForeignContentError, or with ``force`` renamed aside to ``NAME.foreign-TIMESTAMP`` and kept (listed
         in ``BuildReport.moved_aside``); never deleted. A dataset another process is building is refused with
@@ -188,7 +195,6 @@ class Catalog:
             return report
         self._check_sources([s.name for s in report.planned])
         self._sweep([s.name for s in (*report.planned, *report.skipped)])
-        lock = self.lock()
         root_url = self.spec.root_url(self.base)
         for status in report.planned:
             if on_start is not None:
@@ -199,11 +205,10 @@ class Catalog:
 
             record = build_dataset(
                 self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
-                previous=lock.get(status.name), force_aside=force, on_aside=aside,
+                previous=status.record, force_aside=force, on_aside=aside,
+                on_published=self._locks.write if self._locks is not None else None,
             )  # fmt: skip
             report.built.append(record)
-            if self.lock_path is not None:
-                write_lock(self.lock_path, self.lock().with_entry(record))
         return report
 
     def _sweep(self, names: builtins.list[str]) -> None:
@@ -252,7 +257,7 @@ class Catalog:
             return self.open(name, mode, **accessor_options).to_xarray()
         url = self.output_url(name)
         options = {"storage_options": self.spec.root_storage_options(self.env), **accessor_options}
-        record = self.lock().get(name)
+        record = self.lock_entry(name)
         if "access_pattern" not in options and record is not None and record.shape:
             options["access_pattern"] = "".join(str(i) for i in range(len(record.shape)))
         if mode == "r":
@@ -264,7 +269,7 @@ class Catalog:
     def record(self, name: str) -> ProvenanceRecord:
         """The provenance of the last build of ``name``."""
         self.get(name)
-        record = self.lock().get(name)
+        record = self.lock_entry(name)
         if record is None:
             raise CatalogError(f"Dataset {name!r} was never built; run build first.")
         return record

@@ -27,9 +27,12 @@ EXIT_STALE = 1
 
 
 def _dataset_size(url: str) -> int | None:
+    """Bytes under a dataset: a plain directory walk on local disks (no links followed), one listing on stores."""
     from mdio_catalog.core.store import Location
 
     location = Location.of(url)
+    if location.is_local:
+        return _local_size(location.url)
     try:
         fs, path = location.filesystem()
         if not fs.exists(path):
@@ -37,6 +40,25 @@ def _dataset_size(url: str) -> int | None:
         return int(fs.du(path))
     except Exception:  # a size is informative only; an unreachable store shows "-"
         return None
+
+
+def _local_size(path: str) -> int | None:
+    import os
+
+    total, folders = 0, [path]
+    try:
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
+    except FileNotFoundError:
+        return None if total == 0 and not os.path.lexists(path) else total
+    except OSError:
+        return None
+    return total
 
 
 def validate(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
@@ -89,7 +111,7 @@ def show(
     """Show a dataset: resolved spec, provenance and statistics."""
     cat = load_catalog(catalog)
     resolved = cat.get(name)
-    record = cat.lock().get(name)
+    record = cat.lock_entry(name)  # one small file, whatever the size of the catalog
     data: dict[str, Any] = {
         "name": name,
         "output": cat.output_url(name),

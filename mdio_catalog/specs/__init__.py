@@ -18,7 +18,7 @@ from mdio_catalog.specs.catalog import (
 from mdio_catalog.specs.env import expand, expand_tree, redacted
 from mdio_catalog.specs.errors import SourceMap, SpecIssue
 from mdio_catalog.specs.grid_overrides import GridOverrides
-from mdio_catalog.specs.provenance import Histogram, LockFile, ProvenanceRecord, SourceIdentity, Statistics
+from mdio_catalog.specs.provenance import Histogram, LockEntry, LockFile, ProvenanceRecord, SourceIdentity, Statistics
 from mdio_catalog.specs.registry import TemplateRegistry
 from mdio_catalog.specs.resolve import (
     ResolvedDataset,
@@ -67,6 +67,7 @@ __all__ = [
     "HeaderWord",
     "Histogram",
     "IndexField",
+    "LockEntry",
     "LockFile",
     "LosslessSpec",
     "NamePattern",

@@ -142,8 +142,25 @@ class ProvenanceRecord(StrictModel):
         return (self.finished - self.started).total_seconds()
 
 
+class LockEntry(StrictModel):
+    """One file of ``catalog.lock.d/`` (``NAME.json``): the provenance of one dataset's current build.
+
+    One small file per dataset keeps the cost of recording a build, and of reading one dataset's provenance,
+    independent of how many datasets the catalog has, and two builds of different datasets never write the same
+    file. ``current`` leaves room beside it for a dataset's earlier versions (rollback).
+    """
+
+    schema_name = "lock-entry"
+    size_bounded = False  # written by this package
+
+    version: Literal[1] = Field(description="Lock entry format version.")
+    catalog: str = Field(description="Name of the catalog.")
+    current: ProvenanceRecord = Field(description="Provenance of the version the dataset path holds.")
+
+
 class LockFile(StrictModel):
-    """``catalog.lock``: the provenance of every built dataset of one catalog, by dataset name."""
+    """The provenance of every built dataset of one catalog, by dataset name: the whole ``catalog.lock`` of
+    catalogs written before ``catalog.lock.d/`` (read, and migrated on the first write), or every entry at once."""
 
     schema_name = "lock"
     size_bounded = False  # written by this package; thousands of entries are normal

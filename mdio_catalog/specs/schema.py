@@ -16,7 +16,7 @@ from typing import Any, Final
 from mdio_catalog.specs.base import StrictModel
 from mdio_catalog.specs.catalog import CatalogSpec, DatasetSpec
 from mdio_catalog.specs.grid_overrides import GridOverrides
-from mdio_catalog.specs.provenance import LockFile, ProvenanceRecord
+from mdio_catalog.specs.provenance import LockEntry, LockFile, ProvenanceRecord
 from mdio_catalog.specs.resolve import ResolvedDataset
 from mdio_catalog.specs.sources import EmptySource, NumpySource, SegyIngestSpec, SegySource
 from mdio_catalog.specs.template import TemplateSpec
@@ -39,6 +39,7 @@ SPEC_KINDS: Final[dict[str, type[StrictModel]]] = {
         ResolvedDataset,
         ProvenanceRecord,
         LockFile,
+        LockEntry,
     )
 }
 

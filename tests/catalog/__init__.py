@@ -62,10 +62,39 @@ def stack_entry(segy: str = "data/stack.sgy", **extra: Any) -> dict[str, Any]:
 
 
 def read_lock(folder: Path) -> dict[str, Any]:
-    """catalog.lock parsed with plain YAML."""
-    data = yaml.safe_load((folder / "catalog.lock").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    """The lock of the catalog in ``folder`` as one mapping ``{"catalog", "entries": {name: record}}``, read with
+    plain json from ``catalog.lock.d/NAME.json`` (or plain YAML from an old single ``catalog.lock``)."""
+    entries: dict[str, Any] = {}
+    catalog = None
+    old = folder / "catalog.lock"
+    if old.exists():
+        data = yaml.safe_load(old.read_text(encoding="utf-8"))
+        assert isinstance(data, dict)
+        catalog, entries = data["catalog"], dict(data.get("entries") or {})
+    for path in sorted((folder / "catalog.lock.d").glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        assert entry["version"] == 1
+        assert entry["current"]["dataset"] == path.stem
+        catalog, entries[path.stem] = entry["catalog"], entry["current"]
+    return {"version": 1, "catalog": catalog, "entries": dict(sorted(entries.items()))}
+
+
+def lock_files(folder: Path) -> dict[str, bytes]:
+    """Every lock file of the catalog in ``folder`` (an old ``catalog.lock``, ``catalog.lock.d/*``) by relative
+    path, as bytes: a snapshot to compare, empty when nothing was ever recorded."""
+    found = {}
+    old = folder / "catalog.lock"
+    if old.is_file():
+        found["catalog.lock"] = old.read_bytes()
+    entries = folder / "catalog.lock.d"
+    if entries.is_dir():
+        found.update({f"catalog.lock.d/{p.name}": p.read_bytes() for p in sorted(entries.iterdir())})
+    return found
+
+
+def lock_text(folder: Path) -> str:
+    """The text of every lock file of the catalog in ``folder``, joined."""
+    return "\n".join(data.decode("utf-8") for data in lock_files(folder).values())
 
 
 def root_attrs(dataset: Path) -> dict[str, Any]:

@@ -10,18 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from mdio_catalog import MDIOReader
+from tests.catalog import read_lock
 
 #: Fields of a provenance record that depend on when the build ran.
 TIMINGS = ("started", "finished")
 
 
 def lock_without_timings(folder: Path) -> dict[str, Any]:
-    """catalog.lock's entries (plain YAML) with the start and end times dropped."""
-    data = yaml.safe_load((folder / "catalog.lock").read_text(encoding="utf-8"))
-    entries = copy.deepcopy(data["entries"])
+    """The lock's entries (plain json/YAML) with the start and end times dropped."""
+    entries = copy.deepcopy(read_lock(folder)["entries"])
     for entry in entries.values():
         for key in TIMINGS:
             entry.pop(key)

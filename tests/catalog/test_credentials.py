@@ -14,7 +14,7 @@ import yaml
 
 from mdio_catalog.catalog import Catalog
 from mdio_catalog.exceptions import MDIOError
-from tests.catalog import post_stack_segy, read_lock, root_attrs, stack_entry, write_catalog
+from tests.catalog import lock_files, lock_text, post_stack_segy, read_lock, root_attrs, stack_entry, write_catalog
 from tests.converters.segy_factory import expected_grid
 from tests.objectstores import AWS_REGION, BucketHandle, S3Auth
 
@@ -103,12 +103,12 @@ def test_s3_catalog_with_env_credentials_leaks_no_secret(
     assert lock["entries"]["remote"]["source"]["size"] == src.path.stat().st_size
 
     # no secret anywhere: lock, dataset metadata on the bucket, logs, output
-    lock_text = (tmp_path / "catalog.lock").read_text()
+    text_of_lock = lock_text(tmp_path)
     metadata = bucket_metadata(s3_bucket.fs, s3_bucket.name)
     assert any("provenance" in text for text in metadata.values())
     out = capsys.readouterr()
     for value in (SECRET, KEY_ID):
-        assert value not in lock_text
+        assert value not in text_of_lock
         for path, text in metadata.items():
             assert value not in text, path
         assert value not in out.out
@@ -139,7 +139,7 @@ def test_s3_credentials_from_environment_are_the_ones_used(
         Catalog.from_file(tmp_path / "catalog.yaml").build()
     assert wrong not in str(info.value)
     assert s3_auth.secret not in str(info.value)
-    assert not (tmp_path / "catalog.lock").exists()
+    assert lock_files(tmp_path) == {}
     assert not fs.exists(f"{s3_bucket.name}/catalog/remote.mdio")
 
     monkeypatch.setenv("CAT_TEST_SECRET", s3_auth.secret)
@@ -147,7 +147,7 @@ def test_s3_credentials_from_environment_are_the_ones_used(
     assert [r.dataset for r in catalog.build().built] == ["remote"]
     assert catalog.status()[0].state == "fresh"
     assert catalog.open("remote").trace_count == src.n_traces
-    assert s3_auth.secret not in (tmp_path / "catalog.lock").read_text()
+    assert s3_auth.secret not in lock_text(tmp_path)
     for path, text in bucket_metadata(fs, s3_bucket.name).items():
         assert s3_auth.secret not in text, path
 
@@ -161,11 +161,11 @@ def test_literal_secrets_in_storage_options_stay_out_of_provenance(tmp_path: Pat
         {"stack": stack_entry(source={"segy": "data/stack.sgy", "storage_options": literal})},
     )
     Catalog.from_file(tmp_path / "catalog.yaml").build()
-    lock_text = (tmp_path / "catalog.lock").read_text()
+    text_of_lock = lock_text(tmp_path)
     stored = root_attrs(tmp_path / "out" / "stack.mdio")["mdio_catalog"]["provenance"]
     assert stored["spec"]["source"]["storage_options"] == {"password": "***", "token": "***"}
     for value in literal.values():
-        assert value not in lock_text
+        assert value not in text_of_lock
         for path in (tmp_path / "out").rglob("*"):
             if path.is_file() and path.name.startswith(".z"):
                 assert value not in path.read_text(), path

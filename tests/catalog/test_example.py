@@ -15,7 +15,7 @@ import segyio
 
 from mdio_catalog import MDIOReader
 from mdio_catalog.catalog import Catalog
-from tests.catalog import EXAMPLES, leftovers, read_lock
+from tests.catalog import EXAMPLES, leftovers, lock_text, read_lock
 from tests.converters.segy_factory import correct_segyio_ibm, expected_grid, ibm_words, read_with_segyio
 
 EXPECTED_SHAPES = {
@@ -40,7 +40,8 @@ def make_data_module() -> ModuleType:
 def example(tmp_path: Path) -> Path:
     """The examples folder copied to tmp_path/somewhere/else, without built output, lock or data."""
     target = tmp_path / "somewhere" / "else"
-    shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns("out", "data", "catalog.lock", "__pycache__"))
+    ignored = shutil.ignore_patterns("out", "data", "catalog.lock", "catalog.lock.d", "__pycache__")
+    shutil.copytree(EXAMPLES, target, ignore=ignored)
     make_data_module().make(target / "data")
     return target
 
@@ -64,7 +65,7 @@ def test_example_catalog_builds_where_it_was_copied(example: Path) -> None:
         assert Path(entry["output"]).resolve() == (root / f"{name}.mdio").resolve()
         if name != "processed":
             assert Path(entry["source"]["url"]).resolve().parent == (example / "data").resolve()
-    assert str(EXAMPLES) not in (example / "catalog.lock").read_text()
+    assert str(EXAMPLES) not in lock_text(example)
 
     for name, shape in EXPECTED_SHAPES.items():
         reader = catalog.open(name)
@@ -110,6 +111,6 @@ def test_example_demo_script_runs_on_the_copy(example: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Built 5, already fresh 0" in result.stdout
-    assert (example / "catalog.lock").is_file()
+    assert (example / "catalog.lock.d").is_dir()
     assert (example / "out" / "catalog" / "stack.mdio").is_dir()
-    assert str(EXAMPLES) not in (example / "catalog.lock").read_text()
+    assert str(EXAMPLES) not in lock_text(example)

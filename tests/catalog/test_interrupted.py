@@ -13,7 +13,7 @@ import yaml
 import mdio_catalog.catalog.build as build_module
 from mdio_catalog import MDIOReader
 from mdio_catalog.catalog import Catalog
-from tests.catalog import leftovers, post_stack_segy, read_lock, snapshot, stack_entry, write_catalog
+from tests.catalog import leftovers, lock_files, post_stack_segy, read_lock, snapshot, stack_entry, write_catalog
 from tests.converters.segy_factory import SyntheticSegy, expected_grid, read_with_segyio
 
 STEPS = ["provenance_record", "rechunk_batch"]
@@ -49,7 +49,8 @@ def test_interrupted_rebuild_keeps_the_previous_version(
     Catalog.from_file(folder / "catalog.yaml").build()
     dataset = folder / "out" / "stack.mdio"
     before = snapshot(dataset)
-    lock = (folder / "catalog.lock").read_bytes()
+    lock = lock_files(folder)
+    assert list(lock) == ["catalog.lock.d/stack.json"]
 
     # change the spec, then interrupt the rebuild
     data = yaml.safe_load((folder / "catalog.yaml").read_text())
@@ -62,7 +63,7 @@ def test_interrupted_rebuild_keeps_the_previous_version(
         catalog.build()
 
     assert snapshot(dataset) == before
-    assert (folder / "catalog.lock").read_bytes() == lock
+    assert lock_files(folder) == lock
     assert leftovers(folder / "out") == []
     assert sorted(p.name for p in (folder / "out").iterdir()) == ["stack.mdio"]
     check_stack(dataset, folder / "data" / "stack.sgy", (4, 4, 8))
@@ -82,7 +83,7 @@ def test_interrupted_first_build_leaves_nothing(folder: Path, step: str, monkeyp
     catalog = Catalog.from_file(folder / "catalog.yaml")
     with pytest.raises(KeyboardInterrupt):
         catalog.build()
-    assert not (folder / "catalog.lock").exists()
+    assert lock_files(folder) == {}
     assert not (folder / "out" / "stack.mdio").exists()
     assert leftovers(folder / "out") == []
     assert catalog.status()[0].state == "never built"

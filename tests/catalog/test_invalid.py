@@ -8,7 +8,7 @@ import pytest
 
 from mdio_catalog.catalog import Catalog
 from mdio_catalog.exceptions import MDIONotFoundError, SpecError
-from tests.catalog import post_stack_segy
+from tests.catalog import lock_files, post_stack_segy
 
 HEAD = """\
 version: 1
@@ -142,7 +142,7 @@ def folder(tmp_path: Path) -> Path:
 
 def assert_nothing_built(folder: Path) -> None:
     assert not (folder / "out").exists()
-    assert not (folder / "catalog.lock").exists()
+    assert lock_files(folder) == {}
 
 
 def load_and_build(path: Path) -> None:
@@ -275,4 +275,4 @@ def test_undefined_environment_variable_of_the_root(folder: Path, monkeypatch: p
     message = str(info.value)
     assert "CAT_TEST_UNDEFINED_ROOT" in message
     assert f"{path}:{line_of(text, 'CAT_TEST_UNDEFINED_ROOT')}:" in message, message
-    assert not (folder / "catalog.lock").exists()
+    assert lock_files(folder) == {}

@@ -13,7 +13,7 @@ from mdio_catalog.specs.catalog import CatalogSpec, DatasetSpec
 from mdio_catalog.specs.resolve import spec_hash
 from mdio_catalog.specs.sources import EmptySource, IndexField, NumpySource, RangeSpec, SegySource
 from mdio_catalog.specs.variables import CompressionSpec, DimensionSpec
-from tests.catalog import post_stack_segy, read_lock
+from tests.catalog import lock_files, post_stack_segy, read_lock
 from tests.converters.segy_factory import expected_grid
 
 
@@ -115,8 +115,8 @@ def test_from_model_builds_into_base_dir(tmp_path: Path) -> None:
 
     out = base / "built" / "mdio"
     assert sorted(p.name for p in out.iterdir()) == ["empty.mdio", "plain.mdio", "stack.mdio", "velocity.mdio"]
-    assert (base / "catalog.lock").is_file()
-    assert not (tmp_path / "catalog.lock").exists()
+    assert (base / "catalog.lock.d").is_dir()
+    assert lock_files(tmp_path) == {}
     lock = read_lock(base)
     assert lock["catalog"] == "from-python"
     assert Path(lock["entries"]["stack"]["source"]["url"]).resolve() == (base / "raw" / "stack.sgy").resolve()

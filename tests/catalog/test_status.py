@@ -14,7 +14,7 @@ import yaml
 from mdio_catalog import MDIOReader, numpy_to_mdio
 from mdio_catalog.catalog import Catalog, DatasetStatus
 from mdio_catalog.exceptions import ForeignContentError, MDIONotFoundError
-from tests.catalog import leftovers, post_stack_segy, read_lock, snapshot, stack_entry, write_catalog
+from tests.catalog import leftovers, lock_files, post_stack_segy, read_lock, snapshot, stack_entry, write_catalog
 
 DATASETS = {
     "stack": stack_entry(access_patterns={"fast_z": [6, 7, 2]}),
@@ -75,7 +75,7 @@ def test_never_built_then_fresh(folder: Path) -> None:
     assert [s.name for s in before] == ["stack", "velocity", "grid"]
     assert {s.state for s in before} == {"never built"}
     assert all(s.needs_build for s in before)
-    assert not (folder / "catalog.lock").exists()
+    assert lock_files(folder) == {}
 
     report = catalog.build()
     assert sorted(r.dataset for r in report.built) == ["grid", "stack", "velocity"]
@@ -225,9 +225,11 @@ def test_output_overwritten_by_plain_numpy_to_mdio_is_stale(folder: Path) -> Non
 def test_output_replaced_by_another_build_is_stale(folder: Path) -> None:
     """The output carries provenance, but of another build than the lock records."""
     load(folder).build()
-    lock_before = (folder / "catalog.lock").read_bytes()
+    entry = folder / "catalog.lock.d" / "stack.json"
+    lock_before = entry.read_bytes()
     load(folder).build(["stack"], force=True)
-    (folder / "catalog.lock").write_bytes(lock_before)  # the lock of the earlier build
+    assert entry.read_bytes() != lock_before
+    entry.write_bytes(lock_before)  # the lock entry of the earlier build
     catalog = load(folder)
     assert catalog.status(["stack"])[0].state == "stale"
     assert "output was replaced" in reasons_of(catalog, "stack")
@@ -259,7 +261,7 @@ def test_dry_run_on_a_new_catalog_builds_and_writes_nothing(folder: Path, capsys
     assert report.dry_run
     assert [s.name for s in report.planned] == ["stack", "velocity", "grid"]
     assert report.built == []
-    assert not (folder / "catalog.lock").exists()
+    assert lock_files(folder) == {}
     assert not (folder / "out").exists()
     data = report.to_data()
     assert [p["name"] for p in data["planned"]] == ["stack", "velocity", "grid"]
@@ -269,14 +271,15 @@ def test_dry_run_on_a_new_catalog_builds_and_writes_nothing(folder: Path, capsys
 def test_dry_run_on_a_stale_catalog_changes_nothing(folder: Path) -> None:
     load(folder).build()
     edit(folder, "stack", chunks=[2, 4, 8])
-    lock = (folder / "catalog.lock").read_bytes()
+    lock = lock_files(folder)
+    assert set(lock) == {"catalog.lock.d/grid.json", "catalog.lock.d/stack.json", "catalog.lock.d/velocity.json"}
     out = snapshot(folder / "out")
     for force in (False, True):
         report = load(folder).build(dry_run=True, force=force)
         expected = ["stack", "velocity", "grid"] if force else ["stack"]
         assert [s.name for s in report.planned] == expected
         assert report.built == []
-        assert (folder / "catalog.lock").read_bytes() == lock
+        assert lock_files(folder) == lock
         assert snapshot(folder / "out") == out
     assert load(folder).status(["stack"])[0].state == "stale"
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from mdio_catalog import MDIOReader
 from mdio_catalog.cli.app import app
+from tests.catalog import read_lock
 
 runner = CliRunner()
 
@@ -37,12 +38,13 @@ def test_validate_list_status_build_show(example_catalog: Path) -> None:
     )
     plan = json.loads(run("build", "-c", c, "--dry-run", "--json"))
     assert [p["name"] for p in plan["planned"]] == ["stack", "gathers", "shots", "velocity", "processed"]
-    assert not (example_catalog.parent / "catalog.lock").exists()  # a dry run builds nothing
+    assert not (example_catalog.parent / "catalog.lock.d").exists()  # a dry run builds nothing
 
     built = json.loads(run("build", "-c", c, "stack", "shots", "--json", "--workers", "1"))
     assert built["built"] == ["stack", "shots"]
-    lock = yaml.safe_load((example_catalog.parent / "catalog.lock").read_text())
+    lock = read_lock(example_catalog.parent)
     assert sorted(lock["entries"]) == ["shots", "stack"]
+    assert sorted(p.name for p in (example_catalog.parent / "catalog.lock.d").iterdir()) == ["shots.json", "stack.json"]
     status = json.loads(run("status", "-c", c, "--json", code=1))
     states = {d["name"]: d["state"] for d in status["datasets"]}
     assert states["stack"] == "fresh"
@@ -103,7 +105,7 @@ def test_invalid_catalog_gives_file_and_line(tmp_path: Path) -> None:
     assert "Traceback" not in output
     run("build", "-c", str(bad), code=2)
     assert not (tmp_path / "out").exists()
-    assert not (tmp_path / "catalog.lock").exists()
+    assert not (tmp_path / "catalog.lock.d").exists()
 
 
 def test_templates_and_schema(tmp_path: Path) -> None:

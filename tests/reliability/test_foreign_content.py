@@ -92,7 +92,7 @@ def test_a_build_refuses_foreign_content_and_keeps_it(folder: Path, kind: str) -
     assert "--force" in str(caught.value) or "link" in str(caught.value)
     assert state(folder) == before
     assert leftover_paths(folder / "out") == []
-    assert not (folder / "catalog.lock").exists()
+    assert not (folder / "catalog.lock.d").exists()
 
     result = runner.invoke(app, ["build", "-c", str(folder / "catalog.yaml"), "-q"])
     assert result.exit_code == 2
@@ -125,7 +125,7 @@ def test_a_rebuild_replaces_what_the_catalog_built(folder: Path) -> None:
     catalog.build()
     assert [r.dataset for r in catalog.build(force=True).built] == ["stack"]
     # still replaceable when the lock is lost (a build killed after publishing, before writing the lock)
-    (folder / "catalog.lock").unlink()
+    (folder / "catalog.lock.d" / "stack.json").unlink()
     assert [r.dataset for r in catalog.build().built] == ["stack"]
     assert sorted(p.name for p in (folder / "out").iterdir()) == ["stack.mdio"]
 

@@ -87,9 +87,13 @@ def _root_target(name: str) -> str:
 
 
 def local_leftovers(folder: Path, *, target: str | None = None, min_age: float = DEFAULT_MIN_AGE) -> list[Leftover]:
-    """Leftovers directly inside ``folder`` (all of them, or those of dataset/file name ``target``)."""
+    """Leftovers directly inside ``folder`` (all of them, or those of dataset/file name ``target``).
+
+    Every name of ours starts with a dot, so for one target the other entries (thousands of datasets in a large
+    catalog's root) are skipped before any other work: a build's sweep costs one directory listing."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as listing:
+            entries = sorted((e for e in listing if target is None or e.name.startswith(".")), key=lambda e: e.name)
     except (FileNotFoundError, NotADirectoryError):
         return []
     found: list[Leftover] = []

@@ -230,6 +230,7 @@ def staged_write(
     force_aside: bool = False,
     on_aside: Callable[[Path], None] | None = None,
     wait: float = 0.0,
+    on_published: Callable[[], None] | None = None,
 ) -> Iterator[Location]:
     """Write a whole dataset beside ``location`` and make it current only when complete.
 
@@ -238,7 +239,8 @@ def staged_write(
     yield a staging location covered by an owner marker, then swap it in (:func:`promote`). On any failure
     (including KeyboardInterrupt) the staging is deleted and the previous version is untouched. With
     ``force_aside``, foreign content found at the target is renamed aside (``on_aside`` is told where) just before
-    the swap, never deleted.
+    the swap, never deleted. ``on_published`` runs after the swap, still under the lock (a catalog records its
+    lock entry there, so two writers of one target record in the order they published).
     """
     with target_lock(location, wait=wait):
         if not (force_aside and location.is_local):
@@ -254,3 +256,5 @@ def staged_write(
             else:
                 check_replaceable(location, overwrite, owned=owned)  # nothing appeared meanwhile
             promote(staging, location, token)
+            if on_published is not None:
+                on_published()
