@@ -222,6 +222,9 @@ def _rechunk_batch(
     written: list[str] = []
     try:
         with storage_errors(source.url):
+            for _, suffix in targets:
+                if suffix in existing:  # overwrite: unpublish the old pattern first, so a reader or a kill never
+                    _drop_pattern(root, suffix)  # meets new chunks under the old pattern's consolidated metadata
             arrays = [_create_target(root, source, chunks, suffix, codec) for chunks, suffix in targets]
             written = [suffix for _, suffix in targets]
             for group in _plan_passes(source, [c for c, _ in targets]):

@@ -72,3 +72,45 @@ def test_a_rechunk_holds_the_dataset_lock(dataset: Path) -> None:
     with target_lock(Location.of(dataset)), pytest.raises(DatasetBusyError):
         rechunk(MDIOWriter(str(dataset), access_pattern="012"), (6, 7, 2), "fast_z")
     assert "fast_z" not in MDIOWriter(str(dataset), access_pattern="012").access_patterns
+
+
+def test_an_interrupted_overwrite_never_leaves_a_pattern_that_looks_valid(tmp_path: Path) -> None:
+    """SIGKILL while ``rechunk(..., overwrite=True)`` rewrites an existing pattern: the pattern is then absent
+    (readers get AccessPatternNotFoundError), never the new chunks under the old pattern's metadata; the retry
+    without overwrite succeeds and reads equal to the source."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from mdio_catalog.converters.numpy import numpy_to_mdio
+
+    values = np.random.default_rng(3).normal(size=(48, 48, 200)).astype(np.float32)
+    dataset = tmp_path / "big.mdio"
+    numpy_to_mdio(values, str(dataset), (16, 16, 64))
+    rechunk(MDIOWriter(str(dataset), access_pattern="012"), (16, 16, 200), "fast_z")
+    script = (
+        "import sys\n"
+        "from mdio_catalog import MDIOWriter, rechunk\n"
+        "rechunk(MDIOWriter(sys.argv[1], access_pattern='012'), (2, 3, 8), 'fast_z', overwrite=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(dataset)])
+    zarray = dataset / "data" / "chunked_fast_z" / ".zarray"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if json.loads(zarray.read_text())["chunks"] == [2, 3, 8] and len(list(zarray.parent.iterdir())) > 3:
+                break  # the new chunking is being written
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.005)
+    assert proc.poll() is None, "the rechunk finished before it could be interrupted; make the dataset larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    with pytest.raises(AccessPatternNotFoundError):
+        MDIOReader(str(dataset), access_pattern="fast_z")
+    assert "fast_z" not in completed_patterns(MDIOWriter(str(dataset), access_pattern="012"))
+    rechunk(MDIOWriter(str(dataset), access_pattern="012"), (8, 8, 50), "fast_z")
+    np.testing.assert_array_equal(MDIOReader(str(dataset), access_pattern="fast_z")[...], values)
