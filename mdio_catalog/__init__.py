@@ -13,6 +13,7 @@ from mdio_catalog.core.dimension import Dimension, DimensionSerializer
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, create_empty, create_empty_like
 from mdio_catalog.core.grid import Grid
 from mdio_catalog.exceptions import GridTraceCountError, MDIOError, MDIONotFoundError, ShapeError
+from mdio_catalog.v1.convert import convert_mdio
 from mdio_catalog.version import __version__
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "MDIOWriter",
     "ShapeError",
     "__version__",
+    "convert_mdio",
     "copy_mdio",
     "create_empty",
     "create_empty_like",

@@ -39,6 +39,17 @@ CDP_Y: Final = "cdp_y"
 #: Trace-header names that v1 specs commonly give standard words, and the v0 (rev1 standard) name of that word.
 HEADER_ALIASES: Final = {"offset": "source_to_receiver_distance"}
 
+#: The binary-header keys multidimio 1.x stores and accepts back on export (its SEG-Y rev1 spec's fields).
+BINARY_HEADER_FIELDS: Final = (
+    "job_id", "line_num", "reel_num", "data_traces_per_ensemble", "aux_traces_per_ensemble", "sample_interval",
+    "orig_sample_interval", "samples_per_trace", "orig_samples_per_trace", "data_sample_format", "ensemble_fold",
+    "trace_sorting_code", "vertical_sum_code", "sweep_freq_start", "sweep_freq_end", "sweep_length",
+    "sweep_type_code", "sweep_trace_num", "sweep_taper_start", "sweep_taper_end", "taper_type_code",
+    "correlated_data_code", "binary_gain_code", "amp_recovery_code", "measurement_system_code",
+    "impulse_polarity_code", "vibratory_polarity_code", "fixed_length_trace_flag", "num_extended_text_headers",
+    "segy_revision_major", "segy_revision_minor",
+)  # fmt: skip
+
 #: v1 names the sample axis by domain; v0 datasets we convert call it "sample" unless told otherwise.
 SAMPLE_DIMS: Final = ("time", "depth")
 API_VERSION_WRITTEN: Final = "1.1.3"

@@ -120,3 +120,9 @@ def segy_data() -> Path:
     if not SEGY_DATA.is_dir():
         pytest.skip(f"public SEG-Y files not found at {SEGY_DATA}")
     return SEGY_DATA
+
+
+# The 0.9.3 reference's fixtures (its own venv), for v1 -> v0 conversions it must open.
+from tests.interop.conftest import read_with_reference, reference_python, run_reference  # noqa: E402
+
+__all__ = ["read_with_reference", "reference_python", "run_reference"]

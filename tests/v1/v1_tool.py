@@ -11,7 +11,7 @@ read    --mdio DIR --out OUT.npz
     ``mdio.open_mdio`` and dump: ``data`` (the default variable), ``trace_mask``, ``headers`` (raw bytes, uint8)
     with ``headers_descr`` (JSON dtype descr), ``dims`` (JSON), ``coord_<dim>``, ``cdp_x``/``cdp_y`` when present.
 export  --mdio DIR --out FILE
-    ``mdio.mdio_to_segy`` with the rev1 standard spec.
+    ``mdio.mdio_to_segy`` with the rev1 standard spec, samples in the stored ``data_sample_format``.
 """
 
 from __future__ import annotations
@@ -70,10 +70,23 @@ def cmd_read(args: argparse.Namespace) -> None:
     np.savez(args.out, **out)
 
 
-def cmd_export(args: argparse.Namespace) -> None:
-    from mdio import mdio_to_segy
+#: SEG-Y sample format codes -> the segy library's scalar types.
+SAMPLE_FORMATS = {1: "ibm32", 2: "int32", 3: "int16", 5: "float32", 6: "float64", 8: "int8"}
 
-    mdio_to_segy(_spec(), args.mdio, args.out)
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """Export with the rev1 spec, its sample format set from the stored binary header: multidimio 1.x writes the
+    stored ``data_sample_format`` into the file but encodes samples in the spec's format (IBM by default)."""
+    from mdio import mdio_to_segy, open_mdio
+    from segy.schema import ScalarType, TraceDataSpec
+
+    spec = _spec()
+    ds = open_mdio(args.mdio)
+    binary = ds["segy_file_header"].attrs.get("binaryHeader", {}) if "segy_file_header" in ds else {}
+    code = int(binary.get("data_sample_format", 1))
+    if code in SAMPLE_FORMATS:
+        spec = spec.customize(trace_data_spec=TraceDataSpec(format=ScalarType(SAMPLE_FORMATS[code])))
+    mdio_to_segy(spec, args.mdio, args.out)
 
 
 def main() -> None:
