@@ -215,10 +215,11 @@ class Catalog:
         """Remove what dead writers left beside these datasets (fresh ones too: a build killed after publishing
         leaves its old version or owner marker behind); never through a symbolic link below the root."""
         from mdio_catalog.catalog.build import check_no_links
-        from mdio_catalog.core.publish import sweep
+        from mdio_catalog.core.publish import sweep_many
         from mdio_catalog.core.store import Location
 
         root_url = self.spec.root_url(self.base)
+        targets = []
         for name in names:
             url = self.output_url(name)
             if "://" in url:
@@ -227,7 +228,8 @@ class Catalog:
                 check_no_links(root_url, url)
             except MDIOError:
                 continue  # the build of this dataset reports it
-            sweep(Location(url=os.path.abspath(url)))
+            targets.append(Location(url=os.path.abspath(url)))
+        sweep_many(targets)  # each folder listed once, not once per dataset
 
     def _check_sources(self, names: builtins.list[str]) -> None:
         """Every planned source must exist before anything is built, as a regular file (a FIFO would block the

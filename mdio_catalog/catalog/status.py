@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from fsspec.core import split_protocol
 
 from mdio_catalog.catalog.build import PROVENANCE_KEY
 from mdio_catalog.catalog.identity import identity_changes, source_identity
@@ -69,7 +72,11 @@ def dataset_status(
 def _output_problems(record: ProvenanceRecord, output_url: str, output_options: Mapping[str, Any]) -> list[str]:
     """What about the output disagrees with the record, from its small metadata files only (the root attributes and
     one ``.zarray`` per access pattern: a handful of reads whatever the dataset's size, no accessor opened)."""
-    location = Location.of(output_url, output_options)
+    location = Location(url=output_url, storage_options=dict(output_options))
+    if location.is_local:  # the path as given (no resolve(): a syscall per folder level, per dataset)
+        location = Location(url=os.path.abspath(os.path.expanduser(split_protocol(output_url)[1])))
+    else:
+        location = Location.of(output_url, output_options)
     try:
         if not is_mdio(location):
             return ["output missing"]

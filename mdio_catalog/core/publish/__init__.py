@@ -44,6 +44,7 @@ from mdio_catalog.core.publish.leftovers import (
     remove_leftovers,
     remove_zarr_temporaries,
     sweep,
+    sweep_many,
 )
 from mdio_catalog.core.publish.markers import (
     DEFAULT_MIN_AGE,
@@ -96,5 +97,6 @@ __all__ = [
     "staged_write",
     "staging_name",
     "sweep",
+    "sweep_many",
     "target_lock",
 ]

@@ -10,7 +10,7 @@ import re
 import shutil
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -86,11 +86,14 @@ def _root_target(name: str) -> str:
     return name
 
 
-def local_leftovers(folder: Path, *, target: str | None = None, min_age: float = DEFAULT_MIN_AGE) -> list[Leftover]:
-    """Leftovers directly inside ``folder`` (all of them, or those of dataset/file name ``target``).
+def local_leftovers(
+    folder: Path, *, target: str | Collection[str] | None = None, min_age: float = DEFAULT_MIN_AGE
+) -> list[Leftover]:
+    """Leftovers directly inside ``folder`` (all of them, or those of the dataset/file name(s) ``target``).
 
-    Every name of ours starts with a dot, so for one target the other entries (thousands of datasets in a large
-    catalog's root) are skipped before any other work: a build's sweep costs one directory listing."""
+    Every name of ours starts with a dot, so for chosen targets the other entries (thousands of datasets in a
+    large catalog's root) are skipped before any other work: a sweep costs one directory listing per folder."""
+    targets = None if target is None else {target} if isinstance(target, str) else set(target)
     try:
         with os.scandir(folder) as listing:
             entries = sorted((e for e in listing if target is None or e.name.startswith(".")), key=lambda e: e.name)
@@ -101,9 +104,9 @@ def local_leftovers(folder: Path, *, target: str | None = None, min_age: float =
     for entry in entries:
         name = entry.name
         if (
-            target is not None
-            and _root_target(name) != target
-            and not ((m := _LOCKFILE.match(name)) is not None and _root_target(m["target"]) == target)
+            targets is not None
+            and _root_target(name) not in targets
+            and not ((m := _LOCKFILE.match(name)) is not None and _root_target(m["target"]) in targets)
         ):
             continue
         path = Path(folder, name)
@@ -282,6 +285,19 @@ def sweep(target: Location, min_age: float = DEFAULT_MIN_AGE) -> int:
     with contextlib.suppress(OSError):
         return remove_leftovers(local_leftovers(Path(target.url).parent, target=target.name, min_age=min_age))
     return 0
+
+
+def sweep_many(targets: Iterable[Location], min_age: float = DEFAULT_MIN_AGE) -> int:
+    """:func:`sweep` for many targets, listing each folder once (a catalog's root holds thousands of datasets)."""
+    by_folder: dict[Path, set[str]] = {}
+    for target in targets:
+        if target.is_local:
+            by_folder.setdefault(Path(target.url).parent, set()).add(target.name)
+    freed = 0
+    for folder, names in by_folder.items():
+        with contextlib.suppress(OSError):
+            freed += remove_leftovers(local_leftovers(folder, target=names, min_age=min_age))
+    return freed
 
 
 #: zarr's LocalStore writes each file as ``NAME.<32 hex>.partial`` and renames it into place.
