@@ -45,7 +45,14 @@ from mdio_catalog.core.transfer import (
     rechunk_block,
     use_rechunk_arrays,
 )
-from mdio_catalog.exceptions import AccessPatternError, MDIOAlreadyExistsError, MDIOReadOnlyError, ShapeError
+from mdio_catalog.exceptions import (
+    AccessPatternError,
+    MDIOAlreadyExistsError,
+    MDIOFormatError,
+    MDIONotFoundError,
+    MDIOReadOnlyError,
+    ShapeError,
+)
 from mdio_catalog.settings import get_settings
 
 Block = tuple[slice, ...]
@@ -70,11 +77,16 @@ def copy_mdio(
     ``client`` (a ``distributed.Client``) copies the chunk objects on that cluster's workers, in batches of many
     objects per task; both stores must then be reachable from the workers (object stores, or a shared disk).
     """
-    reader = MDIOReader(
-        source_path,
-        storage_options=storage_options_input,
-        access_pattern=_any_pattern(source_path, storage_options_input),
-    )
+    try:
+        pattern = _any_pattern(source_path, storage_options_input)
+    except (MDIONotFoundError, MDIOFormatError):
+        from mdio_catalog.v1.convert import copy_v1  # a v1 dataset (multidimio 1.x) is copied as it is stored
+
+        args = (copy_traces, copy_headers, storage_options_input, storage_options_output)
+        if copy_v1(source_path, target_path, overwrite, *args):
+            return
+        raise
+    reader = MDIOReader(source_path, storage_options=storage_options_input, access_pattern=pattern)
     source = Location.of(source_path, storage_options_input)
     target = Location.of(target_path, storage_options_output)
     if source.url == target.url:

@@ -42,7 +42,7 @@ from mdio_catalog.core.store import Location, open_store, staged_write, storage_
 from mdio_catalog.exceptions import ArgumentError, MDIOFormatError
 from mdio_catalog.settings import get_settings
 from mdio_catalog.v1 import layout
-from mdio_catalog.v1.reader import V1Reader
+from mdio_catalog.v1.reader import V1Reader, open_v1_root
 from mdio_catalog.version import __version__
 
 Block = tuple[slice, ...]
@@ -350,3 +350,44 @@ def _to_v0(reader: V1Reader, staging: Location) -> ConvertReport:
         )
         zarr.consolidate_metadata(root.store)
     return report
+
+
+# --- v1 -> v1 (copy_mdio on a v1 source) ------------------------------------------------------------------------
+def copy_v1(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    overwrite: bool = False,
+    copy_traces: bool = False,
+    copy_headers: bool = False,
+    storage_options_input: dict[str, Any] | None = None,
+    storage_options_output: dict[str, Any] | None = None,
+) -> bool:
+    """``copy_mdio`` for a v1 source: every stored object as bytes (metadata, coordinates, trace mask always; the
+    data variable's chunks with ``copy_traces``, the headers' with ``copy_headers``). False when ``source`` is not
+    v1 (the caller's v0 error stands)."""
+    src = Location.of(source, storage_options_input)
+    root = open_v1_root(src)
+    if root is None:
+        return False
+    skipped = [] if copy_traces else [layout.default_variable(dict(root.attrs))]
+    skipped += [] if copy_headers else [layout.HEADERS]
+    with staged_write(Location.of(target, storage_options_output), overwrite) as staging:
+        copier = _Copier(src, staging)
+        with storage_errors(src):
+            found = copier.src_fs.find(copier.src_root)
+
+        def keep(key: str) -> bool:
+            head, _, rest = key.partition("/")
+            metadata = rest.rsplit("/", 1)[-1] in ("zarr.json", ".zarray", ".zattrs", ".zgroup")
+            return head not in skipped or metadata
+
+        def one(path: str) -> None:
+            key = path[len(copier.src_root) :].lstrip("/")
+            if keep(key):
+                data = copier.get(key)
+                if data is not None:
+                    copier.put(key, data)
+
+        with storage_errors(staging):
+            _run(iter(found), one)
+    return True

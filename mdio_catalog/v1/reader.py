@@ -41,6 +41,8 @@ def open_v1_root(location: Location, disk_cache: bool = False) -> zarr.Group | N
             root = zarr.open_group(store, mode="r")
     except (FileNotFoundError, MDIONotFoundError, zarr.errors.GroupNotFoundError, KeyError):
         return None
+    except (ValueError, TypeError):  # metadata zarr cannot parse: not a v1 dataset (the v0 error stands)
+        return None
     return root if layout.is_v1_attrs(dict(root.attrs)) else None
 
 

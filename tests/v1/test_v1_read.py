@@ -14,7 +14,7 @@ import pytest
 import segyio
 from typer.testing import CliRunner
 
-from mdio_catalog import MDIOReader, MDIOWriter, mdio_to_segy, open_dataset
+from mdio_catalog import MDIOReader, MDIOWriter, copy_mdio, mdio_to_segy, open_dataset
 from mdio_catalog.cli.app import app
 from mdio_catalog.exceptions import AccessPatternNotFoundError, MDIOReadOnlyError
 from mdio_catalog.v1.reader import V1Reader
@@ -78,7 +78,7 @@ def test_xarray_view_matches_multidimio_open_mdio(f3_v1: Path, run_v1: RunV1, tm
     np.testing.assert_allclose(ds.cdp_y.values, dump["cdp_y"])
 
 
-def test_export_info_and_plot(f3_v1: Path, segy_data: Path, tmp_path: Path) -> None:
+def test_export_info_plot_and_copy(f3_v1: Path, segy_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.sgy"
     mdio_to_segy(f3_v1, out)
     with segyio.open(segy_data / "segyio/f3.sgy") as f, segyio.open(out) as g:
@@ -97,6 +97,20 @@ def test_export_info_and_plot(f3_v1: Path, segy_data: Path, tmp_path: Path) -> N
     plotted = runner.invoke(app, ["plot", str(f3_v1), "--inline", "120", "-o", str(png)])
     assert plotted.exit_code == 0, plotted.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    copy = tmp_path / "copy.mdio"
+    copy_mdio(f3_v1, copy, copy_traces=True, copy_headers=True)
+    original = MDIOReader(f3_v1, return_metadata=True)[...]
+    for ours, theirs in zip(MDIOReader(copy, return_metadata=True)[...], original, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    structure_only = tmp_path / "structure.mdio"
+    copy_mdio(f3_v1, structure_only)  # the v0 default: no traces, no headers; coordinates and mask kept
+    empty = MDIOReader(structure_only, return_metadata=True)
+    live, headers, traces = empty[...]
+    assert np.isnan(traces).all()  # v1's fill
+    assert (headers["inline"] == 0).all()
+    assert live.all()
+    assert empty.grid == original_grid(f3_v1)
 
 
 def test_pre_stack_and_irregular(run_v1: RunV1, segy_data: Path, tmp_path: Path) -> None:
@@ -133,3 +147,7 @@ def test_pre_stack_and_irregular(run_v1: RunV1, segy_data: Path, tmp_path: Path)
     np.testing.assert_array_equal(live, expected_live)
     assert reader.trace_count == 24
     np.testing.assert_array_equal(traces[i, j], raw)
+
+
+def original_grid(path: Path) -> object:
+    return MDIOReader(path).grid
