@@ -104,7 +104,8 @@ class MDIOAccessor:
                 return
             raise
         self.grid = integrity.read_grid(self.root, self.url)
-        self._traces_zarr, self._headers_zarr = self._open_variable(access_pattern)
+        with integrity.malformed_metadata(self.url, "the arrays"):
+            self._traces_zarr, self._headers_zarr = self._open_variable(access_pattern)
         self._live_mask_zarr = self._array(layout.live_mask_path())
         integrity.check_dataset(
             self.root, self.url, self.grid, (self._traces_zarr, self._headers_zarr, self._live_mask_zarr)
