@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from mdio_catalog.api.accessor import MDIOReader
 from mdio_catalog.converters.segy_blocks import spatial_blocks
+from mdio_catalog.converters.segy_exact import IbmRestore, IbmWords, additional_headers
 from mdio_catalog.core import layout
 from mdio_catalog.core.cluster import OperationCache, run_tasks
 from mdio_catalog.core.headers import (
@@ -78,10 +79,14 @@ class ExportPlan:
     #: the grid (``{field: coordinates of the dimension}``) and constants (sample count and interval).
     fill_from_grid: tuple[tuple[str | None, npt.NDArray[Any]], ...] | None = None
     fill_constants: Mapping[str, int] | None = None
+    #: Bytes of rev 2 additional trace headers after each standard one (0: none exported).
+    extra_header_size: int = 0
+    #: The source's unnormalised IBM words, put back where the stored values are still theirs.
+    ibm: IbmRestore | None = None
 
     @property
     def trace_size(self) -> int:
-        return TRACE_HEADER_SIZE + self.n_samples * get_format(self.sample_format).itemsize
+        return TRACE_HEADER_SIZE + self.extra_header_size + self.n_samples * get_format(self.sample_format).itemsize
 
 
 def _row_offsets(selected: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
@@ -120,7 +125,15 @@ def export_block(
     if plan.fill_from_grid or plan.fill_constants:
         headers = _fill_headers(headers, block, plan)
     records[:, :TRACE_HEADER_SIZE] = header_bytes(headers.reshape(-1) if everything else headers[selected], plan.endian)
-    _encode_into(records[:, TRACE_HEADER_SIZE:], live_traces, plan.sample_format, plan.endian)
+    first_sample = TRACE_HEADER_SIZE + plan.extra_header_size
+    if plan.extra_header_size:  # raw bytes, in the source's byte order (which is the export's: see mdio_to_segy)
+        extra = additional_headers(reader.root)
+        assert extra is not None  # the plan asks for them only when the dataset has them
+        kept = np.asarray(extra[block])
+        records[:, TRACE_HEADER_SIZE:first_sample] = kept.reshape(-1, kept.shape[-1]) if everything else kept[selected]
+    _encode_into(records[:, first_sample:], live_traces, plan.sample_format, plan.endian)
+    if plan.ibm is not None:
+        plan.ibm.apply(records[:, first_sample:], block, selected, ">" if plan.endian == "big" else "<")
     # Rank of the first selected cell of each row of the block: the row's offset plus the selected cells of the
     # row that lie before the block.
     start = block[-1].start
@@ -196,14 +209,18 @@ def _worker_reader(plan: ExportPlan) -> MDIOReader:
     )
 
 
-def file_header(reader: MDIOReader, endian: Endian, sample_format: int) -> bytes:
-    """The SEG-Y file header: the stored original when there is one, else built from the v0 attributes."""
+def file_header(reader: MDIOReader, endian: Endian, sample_format: int, extra_headers: bool = False) -> bytes:
+    """The SEG-Y file header: the stored original when there is one, else built from the v0 attributes.
+    ``extra_headers``: the export writes the source's rev 2 additional trace headers, so the binary header
+    keeps announcing them."""
     meta = reader.metadata_attrs
     segy = (meta.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
     if "file_header" in segy:
         raw = base64.b64decode(segy["file_header"])
         source_endian = segy.get("endian", "big")
-        binary = _without_extra_trace_headers(raw[TEXT_HEADER_SIZE:FILE_HEADER_SIZE], source_endian)
+        binary = raw[TEXT_HEADER_SIZE:FILE_HEADER_SIZE]
+        if not extra_headers:
+            binary = _without_extra_trace_headers(binary, source_endian)
         if source_endian != endian:
             values = parse_binary_header(binary, source_endian)
             binary = encode_binary_header(values, endian, original=binary)
@@ -227,14 +244,15 @@ _EXTRA_HEADERS = slice(3507 - TEXT_HEADER_SIZE - 1, 3509 - TEXT_HEADER_SIZE - 1)
 
 
 def _without_extra_trace_headers(binary: bytes, endian: str) -> bytes:
-    """MDIO keeps the standard 240-byte trace header only: an export must not announce the rev 2 additional trace
-    headers the source had, or readers would misplace every trace."""
+    """An export without the rev 2 additional trace headers (a dataset that lost them, or an export in the other
+    byte order, which their unknown layout cannot be converted to) must not announce them, or readers would
+    misplace every trace."""
     count = int.from_bytes(binary[_EXTRA_HEADERS], "big" if endian == "big" else "little")
     if count == 0:
         return binary
     warnings.warn(
-        f"The source had {count} additional 240-byte trace header(s) per trace; MDIO keeps the standard header "
-        "only, so the export has none.",
+        f"The source had {count} additional 240-byte trace header(s) per trace; this export has none (they are "
+        "kept as raw bytes in the source's byte order, and exported only in that order from a dataset holding them).",
         ExportPrecisionWarning,
         stacklevel=4,
     )
@@ -256,6 +274,16 @@ def _warn_on_precision(reader: MDIOReader, sample_format: int) -> None:
         return
     low, high = float(stats["min"] or 0), float(stats["max"] or 0)
     fmt = get_format(sample_format)
+    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
+    if segy.get("unnormalised_ibm") and not segy.get("unnormalised_ibm_kept"):
+        warnings.warn(
+            f"{segy['unnormalised_ibm']} sample words of the source were unnormalised IBM floats, too many to keep "
+            "their bits: they are exported normalised (the same values, other bits).",
+            ExportPrecisionWarning,
+            stacklevel=3,
+        )
+    if reader.dtype == fmt.dtype:  # stored in the format's own dtype: every sample is exact and in range
+        return
     if fmt.dtype.kind in "iu":
         info = np.iinfo(fmt.dtype) if fmt.storage is not None else _INT24[fmt.dtype.kind]
         if low < info.min or high > info.max:
@@ -265,7 +293,6 @@ def _warn_on_precision(reader: MDIOReader, sample_format: int) -> None:
                 ExportPrecisionWarning,
                 stacklevel=3,
             )
-    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
     if "inexact_samples" in segy:  # counted sample by sample at ingestion
         if segy["inexact_samples"]:
             warnings.warn(
@@ -322,6 +349,7 @@ def mdio_to_segy(
     sample_format = _stored_sample_format(reader)
     _warn_on_precision(reader, sample_format)
     fill = _grid_fill(reader)
+    extra_size, ibm = _exact_parts(reader, byte_order, block_shape)
     plan = ExportPlan(
         url=reader.url,
         storage_options=dict(storage_options or {}),
@@ -334,8 +362,10 @@ def mdio_to_segy(
         token=uuid.uuid4().hex,
         fill_from_grid=fill[0] if fill else None,
         fill_constants=fill[1] if fill else None,
+        extra_header_size=extra_size,
+        ibm=ibm if sample_format == 1 else None,
     )
-    header = file_header(reader, byte_order, sample_format)
+    header = file_header(reader, byte_order, sample_format, extra_headers=extra_size > 0)
     _WORKER_READER.put(plan.token, reader)  # this process's threads read through the reader opened above
     try:
         with SegyWriter(output_segy_path, header, plan.trace_size, n_traces) as writer:
@@ -350,6 +380,15 @@ def mdio_to_segy(
             writer.commit()
     finally:
         _WORKER_READER.drop(plan.token)
+
+
+def _exact_parts(reader: MDIOReader, endian: Endian, block_shape: Sequence[int]) -> tuple[int, IbmRestore | None]:
+    """Bytes of additional trace headers to export (the dataset has them, in this byte order) and the IBM words
+    to put back."""
+    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
+    extra = additional_headers(reader.root) if segy.get("additional_trace_headers") else None
+    size = int(extra.shape[-1]) if extra is not None and segy.get("endian", "big") == endian else 0
+    return size, IbmRestore.plan(IbmWords.load(reader.root, segy), reader.shape, block_shape)
 
 
 def _block_shape(reader: MDIOReader, new_chunks: Sequence[int] | None) -> tuple[int, ...]:

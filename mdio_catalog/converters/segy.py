@@ -27,18 +27,20 @@ import zarr
 from mdio_catalog.converters.segy_blocks import (
     BlockWriter,
     IngestPlan,
+    IngestResult,
     release_writer,
     share_writer,
     units_per_task,
     write_units,
 )
+from mdio_catalog.converters.segy_exact import create_additional_headers, exact_sample_dtype
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import default_chunks, validate_chunks
 from mdio_catalog.core.cluster import abandon_operation
 from mdio_catalog.core.compressors import trace_compressor
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
 from mdio_catalog.core.geometry import TraceGeometry, build_geometry, check_density, check_unique_cells
-from mdio_catalog.core.headers import V0_BINARY_HEADER_KEYS
+from mdio_catalog.core.headers import TRACE_HEADER_SIZE, V0_BINARY_HEADER_KEYS
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.core.store import Location, refuse_existing, staged_write, storage_errors
 from mdio_catalog.exceptions import GridOverrideError, HeaderFieldError, SegyEmptyError, ShapeError
@@ -172,13 +174,6 @@ def segy_to_mdio(
         endian=endian,  # type: ignore[arg-type]
         sample_format=sample_format,
     ) as segy:
-        if segy.layout.extra_trace_headers:
-            warnings.warn(
-                f"{segy.url} has {segy.layout.extra_trace_headers} additional 240-byte trace header(s) per trace "
-                "(SEG-Y rev 2); MDIO keeps the standard trace header only.",
-                UserWarning,
-                stacklevel=2,
-            )
         if segy.n_traces == 0:
             raise SegyEmptyError(f"{segy.url} holds no traces (headers only): there is no grid to build a dataset on.")
         if not segy.sample_interval > 0:
@@ -228,6 +223,44 @@ def _resolve_chunks(
     return validate_chunks(chunksize, shape)
 
 
+def _write_traces(
+    segy: SegyFile,
+    ref: SegyRef,
+    staging: Location,
+    root: zarr.Group,
+    pattern: str,
+    dtype: np.dtype,
+    trace_of_cell: npt.NDArray[np.int64],
+    chunks: tuple[int, ...],
+    group: int,
+    workers: int,
+    client: Any,
+) -> tuple[IngestResult, int]:
+    """Write every trace (and the additional trace headers of a rev 2 file) into the staged arrays."""
+    headers = get_array(root, layout.header_array_path(pattern))
+    extra_count = segy.layout.extra_trace_headers
+    extra = create_additional_headers(root, headers, TRACE_HEADER_SIZE * extra_count) if extra_count else None
+    plan = IngestPlan(
+        token=f"{ref.token}-{dtype.name}",  # a fresh writer (and worker cache entry) for each dtype tried
+        segy=ref,
+        target=staging,
+        data_path=layout.data_array_path(pattern),
+        header_path=layout.header_array_path(pattern),
+        extra_path=f"{layout.METADATA_GROUP}/{layout.ADDITIONAL_HEADERS}" if extra is not None else None,
+    )
+    share_writer(plan, BlockWriter(segy, get_array(root, layout.data_array_path(pattern)), headers, extra))
+    try:
+        return write_units(plan, trace_of_cell, chunks[:-1], group=group, client=client, workers=workers), extra_count
+    except BaseException:
+        abandon_operation(client, plan.token)  # running tasks finish before the staged copy is deleted
+        raise
+    finally:
+        release_writer(plan.token)
+        if client is not None:
+            with contextlib.suppress(Exception):  # workers drop their writer of this pass
+                client.run(release_writer, plan.token)
+
+
 def _write_dataset(
     segy: SegyFile,
     ref: SegyRef,
@@ -241,31 +274,26 @@ def _write_dataset(
 ) -> None:
     grid = geometry.grid
     pattern = layout.default_access_pattern(grid.ndim)
-    variable = MDIOVariableConfig(
-        name=layout.data_array_name(pattern),
-        dtype="float32",
-        chunks=chunks,
-        compressors=trace_compressor(lossless, compression_tolerance),
-    )
-    root = _create_hierarchy(staging, MDIOCreateConfig(path=staging.url, grid=grid, variables=[variable]), False)
-    with storage_errors(staging):
-        data = get_array(root, layout.data_array_path(pattern))
-        headers = get_array(root, layout.header_array_path(pattern))
-        plan = IngestPlan(
-            token=ref.token,
-            segy=ref,
-            target=staging,
-            data_path=layout.data_array_path(pattern),
-            header_path=layout.header_array_path(pattern),
+    trace_of_cell = geometry.trace_of_cell()
+    group = units_per_task(grid.spatial_shape, chunks[:-1], segy.trace_size, remote=segy.is_remote)
+    exact = exact_sample_dtype(segy.format_info) if lossless else None
+    dtype = np.dtype("float32")
+    while True:  # float32 first; the format's own dtype once float32 proved inexact (then inexact is 0)
+        variable = MDIOVariableConfig(
+            name=layout.data_array_name(pattern),
+            dtype=dtype.name,
+            chunks=chunks,
+            compressors=trace_compressor(lossless, compression_tolerance),
         )
-        share_writer(plan, BlockWriter(segy, data, headers))
-        trace_of_cell = geometry.trace_of_cell()
-        group = units_per_task(grid.spatial_shape, chunks[:-1], segy.trace_size, remote=segy.is_remote)
-        try:
-            stats, inexact = write_units(plan, trace_of_cell, chunks[:-1], group=group, client=client, workers=workers)
-        except BaseException:
-            abandon_operation(client, plan.token)  # running tasks finish before the staged copy is deleted
-            raise
+        root = _create_hierarchy(staging, MDIOCreateConfig(path=staging.url, grid=grid, variables=[variable]), False)
+        with storage_errors(staging):
+            result, extra = _write_traces(segy, ref, staging, root, pattern, dtype, trace_of_cell, chunks, group,
+                                          workers, client)  # fmt: skip
+        if not result.inexact or exact is None or dtype == exact:
+            break
+        dtype = exact
+    with storage_errors(staging):
+        stats, inexact = result.stats, result.inexact
         get_array(root, layout.live_mask_path())[...] = geometry.live_mask()
         root.attrs.update({**stats.to_dict(), layout.ATTR_TRACE_COUNT: int(geometry.cells.size)})
         get_group(root, layout.METADATA_GROUP).attrs.update(
@@ -280,6 +308,8 @@ def _write_dataset(
                         "file_header": base64.b64encode(segy.raw_file_header).decode("ascii"),
                         "extended_text_headers": segy.extended_text_headers,
                         "inexact_samples": inexact,
+                        "additional_trace_headers": extra,
+                        **result.ibm.store(root),
                     }
                 },
             }

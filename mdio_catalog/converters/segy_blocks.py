@@ -23,11 +23,14 @@ import numpy as np
 import numpy.typing as npt
 import zarr
 
+from mdio_catalog.converters.segy_exact import IbmWords
 from mdio_catalog.core.cluster import OperationCache, operation_task, run_tasks
-from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, trace_header_dtype
+from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, TRACE_HEADER_SIZE, trace_header_dtype
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, open_store, storage_errors
+from mdio_catalog.segy.formats import decode_samples
 from mdio_catalog.segy.header_scan import SegyRef
+from mdio_catalog.segy.ibm import ibm_to_float
 from mdio_catalog.segy.reader import SegyFile
 from mdio_catalog.segy.source import READ_PIECE_BYTES
 
@@ -66,20 +69,33 @@ class WriteUnit:
 
 @dataclass(frozen=True)
 class UnitResult:
-    """What a task sends back: the statistics of each chunk block of its region (C order), inexact samples."""
+    """What a task sends back: the statistics of each chunk block of its region (C order), inexact samples, and
+    the unnormalised IBM words it met."""
 
     index: int
     stats: tuple[SummaryStatistics, ...]
     inexact: int = 0
+    ibm: IbmWords | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Everything the write tasks of an ingestion found, merged in C order of their units."""
+
+    stats: SummaryStatistics
+    inexact: int
+    ibm: IbmWords
 
 
 @dataclass
 class BlockWriter:
-    """Reads the traces of a unit from ``segy`` and writes them to ``data`` and ``headers``."""
+    """Reads the traces of a unit from ``segy`` and writes them to ``data`` and ``headers`` (and the rev 2
+    additional trace headers to ``extra`` when the file has them)."""
 
     segy: SegyFile
     data: zarr.Array
     headers: zarr.Array
+    extra: zarr.Array | None = None
 
     def __post_init__(self) -> None:
         # Chunks that are all zero are not stored (as the reference does). zarr finds them by comparing every
@@ -93,15 +109,40 @@ class BlockWriter:
         # float32 holds int8/16/24 and float32 exactly; wider integers and float64 are checked sample by sample.
         self._check_exact = native == np.float64 or (native.kind in "iu" and native.itemsize >= 4 and
                                                      self.segy.format_info.storage is not None)  # fmt: skip
+        # A sample array in the format's own dtype (created after float32 proved inexact) takes samples as they are.
+        self._exact = self.data.dtype == native and native != np.float32
+        # IBM words are checked for unnormalised ones and additional headers kept: both need the raw records.
+        self._ibm = self.segy.sample_format == 1
+        self._records = self._ibm or self.extra is not None
+        self._grid_shape = tuple(int(n) for n in self.data.shape)
 
-    def _read(self, traces: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], int]:
-        if not self._check_exact:
-            return (*self.segy.read_trace_indices(traces), 0)
-        raw_headers, native = self.segy.read_trace_indices(traces, dtype=None)
+    def _read(
+        self, traces: npt.NDArray[np.int64], region: Block, live: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None, np.ndarray, int, IbmWords | None]:
+        """Standard headers, additional headers, samples, inexact samples and unnormalised IBM words of ``traces``."""
+        dtype = None if self._exact or self._check_exact else np.float32
+        extra = ibm = None
+        if self._records:
+            raw = self.segy.read_trace_records(traces)
+            size = self.segy.layout.trace_header_size
+            raw_headers = raw[:, :TRACE_HEADER_SIZE]
+            extra = raw[:, TRACE_HEADER_SIZE:size] if self.extra is not None else None
+            if self._ibm:  # decoded here to count unnormalised words on the way (their bits are kept)
+                words = raw[:, size:].view(">u4" if self.segy.endian == "big" else "<u4")
+                counted: list[int] = []
+                native = ibm_to_float(words, np.float32, unnormalised=counted)
+                if counted[0]:
+                    ibm = IbmWords.in_block(words, live, region, self._grid_shape)
+            else:
+                native = decode_samples(raw[:, size:], self.segy.format_info, self.segy.endian, dtype)
+        else:
+            raw_headers, native = self.segy.read_trace_indices(traces, dtype=dtype)
+        if self._exact or not self._check_exact:
+            return raw_headers, extra, native, 0, ibm
         samples = native.astype(np.float32)
         with np.errstate(invalid="ignore", over="ignore"):  # values past the type's range come back wrong: inexact
             inexact = int(np.count_nonzero(samples.astype(native.dtype) != native))
-        return raw_headers, samples, inexact
+        return raw_headers, extra, samples, inexact, ibm
 
     def write(self, unit: WriteUnit) -> UnitResult:
         traces = unit.traces
@@ -110,7 +151,7 @@ class BlockWriter:
         if not live.any():
             return UnitResult(unit.index, tuple(SummaryStatistics() for _ in widths))
         wanted = traces[live]
-        raw_headers, samples, inexact = self._read(wanted)
+        raw_headers, extra, samples, inexact, ibm = self._read(wanted, unit.region, live)
         decoded_headers = raw_headers.view(self._disk_headers).reshape(-1).astype(TRACE_HEADER_DTYPE)
         all_live = bool(live.all())
         if all_live:  # the common case: use the decoded arrays as they are, no scatter copy
@@ -133,7 +174,11 @@ class BlockWriter:
                 for window in _nonzero_sample_runs(part, self._sample_chunk):
                     self._unchecked[(*block[:-1], columns, window)] = part[..., window]
         self.headers[block] = headers
-        return UnitResult(unit.index, stats, inexact)
+        if self.extra is not None and extra is not None:
+            rows = np.zeros((*traces.shape, extra.shape[-1]), dtype=np.uint8)
+            rows[live] = extra
+            self.extra[block] = rows
+        return UnitResult(unit.index, stats, inexact, ibm)
 
 
 def _block_widths(width: int, block: int) -> list[slice]:
@@ -159,7 +204,9 @@ def _block_stats(
 def _nonzero_sample_runs(values: np.ndarray, sample_chunk: int) -> list[slice]:
     """Sample ranges, whole chunks wide, of the runs of sample-chunk slabs that hold a non-zero value."""
     bits = values.view(np.uint32) if values.dtype.itemsize == 4 else values.view(np.uint64)
-    magnitude = np.array(0x7FFFFFFF if values.dtype.itemsize == 4 else 0x7FFFFFFFFFFFFFFF, dtype=bits.dtype)
+    # floats: the sign bit alone (-0.0) is still zero; integers: every bit counts
+    top = (1 << (8 * values.dtype.itemsize)) - 1
+    magnitude = np.array(top if values.dtype.kind in "iu" else top >> 1, dtype=bits.dtype)
     n = values.shape[-1]
     runs: list[slice] = []
     for start in range(0, n, sample_chunk):
@@ -202,6 +249,7 @@ class IngestPlan:
     target: Location
     data_path: str
     header_path: str
+    extra_path: str | None = None
 
 
 _WRITERS: OperationCache[BlockWriter] = OperationCache()
@@ -212,7 +260,8 @@ def _open_writer(plan: IngestPlan) -> BlockWriter:
     with storage_errors(plan.target):
         data = zarr.open_array(store, path=plan.data_path, mode="r+", zarr_format=2)
         headers = zarr.open_array(store, path=plan.header_path, mode="r+", zarr_format=2)
-    return BlockWriter(plan.segy.open(), data, headers)
+        extra = zarr.open_array(store, path=plan.extra_path, mode="r+", zarr_format=2) if plan.extra_path else None
+    return BlockWriter(plan.segy.open(), data, headers, extra)
 
 
 def share_writer(plan: IngestPlan, writer: BlockWriter) -> None:
@@ -244,9 +293,10 @@ def write_units(
     client: Any = None,
     workers: int = 1,
     description: str = "Writing traces",
-) -> tuple[SummaryStatistics, int]:
+) -> IngestResult:
     """Write every unit (``group`` chunk blocks wide along the fastest axis) on ``workers`` threads or on the
-    cluster of ``client``, with bounded work in flight; return the merged statistics and the inexact samples.
+    cluster of ``client``, with bounded work in flight; return the merged statistics, inexact samples and
+    unnormalised IBM words.
 
     Block statistics are merged in C order of the blocks whatever order the tasks finish in (results that come
     early wait, at most the tasks in flight), so local and cluster runs give the same numbers to the last bit.
@@ -263,6 +313,7 @@ def write_units(
 
     stats = SummaryStatistics()
     inexact = 0
+    ibm = IbmWords()
     early: dict[int, UnitResult] = {}
     following = 0
     for result in run_tasks(
@@ -281,5 +332,7 @@ def write_units(
             for block in done.stats:
                 stats = stats + block
             inexact += done.inexact
+            if done.ibm is not None:
+                ibm = ibm + done.ibm
             following += 1
-    return stats, inexact
+    return IngestResult(stats, inexact, ibm)

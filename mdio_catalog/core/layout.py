@@ -37,6 +37,11 @@ ATTR_BINARY_HEADER: Final = "binary_header"
 
 # Our own additions (ignored by the reference, which reads only the keys above).
 ATTR_CATALOG: Final = "mdio_catalog"
+#: Our own metadata arrays for exact SEG-Y round trips (the reference never opens them): rev 2 additional trace
+#: headers (raw bytes per cell) and the positions / original bits of unnormalised IBM sample words.
+ADDITIONAL_HEADERS: Final = "additional_trace_headers"
+IBM_POSITIONS: Final = "unnormalised_ibm_positions"
+IBM_WORDS: Final = "unnormalised_ibm_words"
 
 #: Names of the sample dimension and of the synthetic dimension that NonBinned/HasDuplicates add.
 SAMPLE_DIM: Final = "sample"

@@ -60,8 +60,9 @@ class SummaryStatistics:
         low, high = flat.min(), flat.max()
         if zeros and (low == 0 or high == 0):
             nonzero = flat != 0
-            low = flat.min(where=nonzero, initial=np.inf)
-            high = flat.max(where=nonzero, initial=-np.inf)
+            ints = np.iinfo(flat.dtype) if flat.dtype.kind in "iu" else None  # exact integer samples: no inf
+            low = flat.min(where=nonzero, initial=ints.max if ints else np.inf)
+            high = flat.max(where=nonzero, initial=ints.min if ints else -np.inf)
         return cls(
             count=count,
             mean=mean,

@@ -31,11 +31,15 @@ _SCALE: Final = np.array(
 IBM_MAX_WORD: Final = 0x7FFFFFFF
 
 
-def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt.NDArray[np.floating]:
+def ibm_to_float(
+    words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32, *, unnormalised: list[int] | None = None
+) -> npt.NDArray[np.floating]:
     """Decode IBM words (unsigned 32-bit integers in any byte order) to ``float32`` (or exact ``float64``).
 
     ``words`` holds the *integer values* of the IBM words: pass a ``'>u4'`` view of big-endian bytes, a
     ``'<u4'`` view of little-endian bytes, or native ``uint32``. The result has the shape of ``words``.
+    ``unnormalised``: a list that gets the number of unnormalised words appended (counted while the words are
+    in cache, so an exact export can keep their bits at little cost).
     """
     w = np.asarray(words)
     if w.dtype.kind not in "ui" or w.dtype.itemsize != 4:
@@ -44,6 +48,8 @@ def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt
     if out_dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"IBM floats decode to float32 or float64, not {out_dtype}")
     if w.size == 0:
+        if unnormalised is not None:
+            unnormalised.append(0)
         return np.empty(w.shape, dtype=out_dtype)
     # Rows of a 2-D block may be strided (samples sliced out of whole traces): walk it in row groups rather
     # than flattening, which would copy the input first.
@@ -54,6 +60,8 @@ def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt
     tmp = np.empty(n_chunk, dtype=np.uint32)
     mant = np.empty(n_chunk, dtype=np.float64)
     scale = np.empty(n_chunk, dtype=np.float64)
+    flags = np.empty(n_chunk, dtype=bool) if unnormalised is not None else None
+    count = 0
     for src, dst in _blocks(rows, out):
         n = src.size
         wv, tv = word[:n].reshape(src.shape), tmp[:n].reshape(src.shape)
@@ -61,11 +69,16 @@ def ibm_to_float(words: npt.ArrayLike, dtype: npt.DTypeLike = np.float32) -> npt
         wv[...] = src  # gather and byte swap (if needed) into native uint32
         np.bitwise_and(wv, 0xFFFFFF, out=tv)
         mv[...] = tv  # 24-bit fraction as an exact float64 integer
+        if flags is not None:  # unnormalised: fraction 1..0x0FFFFF (0 wraps round to the top)
+            np.subtract(tv, np.uint32(1), out=tv)
+            count += int(np.count_nonzero(np.less(tv, np.uint32(0xFFFFF), out=flags[:n].reshape(src.shape))))
         np.right_shift(wv, 24, out=tv)
         np.take(_SCALE, tv, out=sv)
         np.multiply(mv, sv, out=mv)  # exact: 24-bit integer times a power of two within float64 range
         with np.errstate(over="ignore"):
             dst[...] = mv  # the only rounding step (float64 -> float32)
+    if unnormalised is not None:
+        unnormalised.append(count)
     return out.reshape(w.shape)
 
 
@@ -172,6 +185,14 @@ def _float32_to_ibm(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
             where = np.flatnonzero((e == 0) | (e == 255))
             result[where] = float_to_ibm(flat[start + where].astype(np.float64))
     return out.reshape(x.shape)
+
+
+def unnormalised_mask(words: npt.NDArray[np.unsignedinteger]) -> npt.NDArray[np.bool_]:
+    """True where an IBM word (integer values, any byte order) is unnormalised: a non-zero fraction whose leading
+    hex digit is 0. Its value has a normalised encoding too, which is what re-encoding a decoded value gives."""
+    fraction = np.bitwise_and(words, np.uint32(0xFFFFFF), dtype=np.uint32)
+    np.subtract(fraction, np.uint32(1), out=fraction)  # 0 wraps round to the top: only 1..0x0FFFFF stay below
+    return fraction < np.uint32(0xFFFFF)
 
 
 def decode_ibm_bytes(

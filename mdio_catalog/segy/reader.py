@@ -246,6 +246,20 @@ class SegyFile:
         Indices are sorted and grouped into runs of consecutive traces, each read with one request (on object
         stores, runs longer than 8 MiB are cut into pieces, and runs and pieces are requested concurrently).
         """
+        raw, where = self._gather(indices)
+        headers, samples = self._split(raw, dtype)
+        return headers[where], samples[where]
+
+    def read_trace_records(self, indices: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+        """Whole trace records (every header, additional rev 2 ones included, and the raw sample bytes) at
+        ``indices``, ``(n, trace_size)`` ``uint8`` in the order asked: for byte-exact copies of what the file holds.
+        """
+        raw, where = self._gather(indices)
+        ascending = where.size == raw.shape[0] and bool(np.all(where[1:] > where[:-1]))
+        return raw if ascending else raw[where]
+
+    def _gather(self, indices: npt.ArrayLike) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        """Raw records of the distinct ``indices`` in ascending order, and where each asked index sits among them."""
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if idx.size and (idx.min() < 0 or idx.max() >= self.n_traces):
             raise IndexError(f"trace indices must be in [0, {self.n_traces}), got {idx.min()}..{idx.max()}")
@@ -263,10 +277,9 @@ class SegyFile:
                     f"{self.url}: short read of traces [{first}, {first + hi - lo}); "
                     "the file changed since it was opened"
                 )
-        headers, samples = self._split(raw, dtype)
         where = np.empty_like(order)
         where[order] = inverse  # position of each requested index within uniq
-        return headers[where], samples[where]
+        return raw, where
 
     def iter_traces(
         self, block: int = 4096, *, dtype: npt.DTypeLike | None = np.float32

@@ -351,3 +351,38 @@ def correct_segyio_ibm(traces: np.ndarray, words: npt.NDArray[np.uint32]) -> np.
     fixed = np.array(traces, dtype=np.float32, copy=True)
     fixed[suspect] = exact_ibm32(words[suspect])
     return fixed
+
+
+# --- byte-level variants of segyio's files (what segyio 1.9 cannot write) --------------------------------------
+def with_additional_headers(src: SyntheticSegy, path: str | Path, count: int, seed: int = 0) -> Path:
+    """A rev 2 copy of ``src`` with ``count`` additional 240-byte trace headers of random bytes after each standard
+    one: revision 2.0 in bytes 3501-3502, ``count`` in 3507-3508 (int16, the file's byte order)."""
+    itemsize = FORMAT_DTYPES[src.fmt].itemsize
+    raw = np.fromfile(str(src.path), dtype=np.uint8)
+    header = raw[:3600].copy()
+    header[3500:3502] = (2, 0)
+    header[3506:3508] = np.frombuffer(int(count).to_bytes(2, "big" if src.endian == "big" else "little"), np.uint8)
+    records = raw[3600:].reshape(src.n_traces, 240 + src.n_samples * itemsize)
+    extra = np.random.default_rng(seed).integers(0, 256, size=(src.n_traces, 240 * count), dtype=np.uint8)
+    out = np.concatenate([header, np.concatenate([records[:, :240], extra, records[:, 240:]], axis=1).reshape(-1)])
+    Path(path).write_bytes(out.tobytes())
+    return Path(path)
+
+
+def unnormalise_ibm(src: SyntheticSegy, path: str | Path, every: int = 3) -> tuple[Path, int]:
+    """A copy of IBM file ``src`` where every ``every``-th sample word that can be written unnormalised (its last
+    hex digit is 0 and its exponent below 127) is: fraction >> 4, exponent + 1, the same value. Returns the path
+    and how many words were changed."""
+    raw = np.fromfile(str(src.path), dtype=np.uint8)
+    records = raw[3600:].reshape(src.n_traces, 240 + 4 * src.n_samples)
+    order = ">u4" if src.endian == "big" else "<u4"
+    words = records[:, 240:].copy().view(order).astype(np.uint32)
+    fraction, exponent = words & 0xFFFFFF, (words >> 24) & 0x7F
+    can = (fraction != 0) & ((fraction & 0xF) == 0) & (exponent < 127)
+    chosen = np.zeros(words.shape, dtype=bool)
+    chosen.reshape(-1)[np.flatnonzero(can.reshape(-1))[::every]] = True
+    changed = (words & 0x80000000) | ((exponent + 1) << 24) | (fraction >> 4)
+    words = np.where(chosen, changed, words).astype(np.uint32)
+    records[:, 240:] = words.astype(order).view(np.uint8).reshape(src.n_traces, -1)
+    Path(path).write_bytes(raw.tobytes())
+    return Path(path), int(chosen.sum())

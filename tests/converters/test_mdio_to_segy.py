@@ -235,42 +235,69 @@ def test_pre_stack_4d_with_missing_traces_and_decreasing_offsets(tmp_path: Path)
         assert np.all(np.diff(offsets[cell == key]) > 0)
 
 
-# --- precision limits: stated and warned ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("fmt", "endian"), [(2, "big"), (10, "little"), (9, "big")])
-def test_integers_beyond_2_24_warn_and_come_back_rounded(tmp_path: Path, fmt: int, endian: str) -> None:
+# --- precision: exact storage where float32 is not ------------------------------------------------------------
+@pytest.mark.parametrize(("fmt", "endian"), [(2, "big"), (10, "little"), (9, "big"), (12, "little")])
+def test_integers_beyond_2_24_come_back_exactly(tmp_path: Path, fmt: int, endian: str) -> None:
+    """float32 cannot hold them: the sample array takes the format's own dtype and the export is the source."""
     dtype = FORMAT_DTYPES[fmt]
     cols, idx = grid_columns({189: [1, 2, 3], 193: [1, 2]})
     rng = np.random.default_rng(fmt)
-    high = min(np.iinfo(dtype).max, 2**31 - 1)
-    samples = rng.integers(2**24 + 1, high, size=(len(idx), 6), endpoint=True).astype(dtype)
+    high = int(np.iinfo(dtype).max)
+    samples = rng.integers(2**24 + 1, min(high, 2**62), size=(len(idx), 6), endpoint=True).astype(dtype)
     samples[0, 0] = 2**24 + 1  # odd beyond 2^24: float32 cannot hold it
+    samples[1, 1] = 0
+    samples[2, 2] = high  # the top of the type (float32 would round it past the range)
+    if np.iinfo(dtype).min < 0:
+        samples[3, 3] = np.iinfo(dtype).min  # and the bottom: all bits count, not only the magnitude
     src = write_segy(tmp_path / "w.sgy", cols, samples, fmt=fmt, endian=endian)
     ingest(src.path, tmp_path / "w.mdio", (189, 193))
+    reader = MDIOReader(str(tmp_path / "w.mdio"))
+    assert reader.dtype == dtype
+    np.testing.assert_array_equal(reader[...].reshape(-1, 6), segyio_read(src.path, endian)["traces"])
+    nonzero = samples[samples != 0].astype(np.float64)
+    assert reader.stats["min"] == nonzero.min()
+    assert reader.stats["max"] == nonzero.max()
+    assert reader.stats["mean"] == pytest.approx(nonzero.mean(), rel=1e-12)
     out = tmp_path / "w-out.sgy"
-    with pytest.warns(ExportPrecisionWarning) as record:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExportPrecisionWarning)
         mdio_to_segy(tmp_path / "w.mdio", out, endian=endian)
-    assert any("2^24" in str(w.message) for w in record), [str(w.message) for w in record]
-    trace_size = 240 + 6 * ITEMSIZE[fmt]
-    src_header, src_records = split(src.path, trace_size)
-    out_header, out_records = split(out, trace_size)
-    assert out_header == src_header
-    np.testing.assert_array_equal(out_records[:, :240], src_records[:, :240])  # headers exact
-    got = segyio_read(out, endian)["traces"]
-    # what float32 storage keeps (rounding past the top of the type saturates at its maximum)
-    expected = np.minimum(samples.astype(np.float32).astype(np.float64), np.iinfo(dtype).max)
-    np.testing.assert_array_equal(got.astype(np.float64), expected)
-    assert got[0, 0] != samples[0, 0]  # so the file differs: the warning was due
+    assert out.read_bytes() == src.path.read_bytes()
 
 
-def test_float64_samples_come_back_as_their_float32_values(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", [2, 9, 10, 12])
+def test_integers_float32_holds_stay_float32(tmp_path: Path, fmt: int) -> None:
+    """The v0 dtype whenever it is exact: integers up to 2^24 of the wide formats."""
+    cols, idx = grid_columns({189: [1, 2, 3], 193: [1, 2]})
+    src = write_segy(tmp_path / "n.sgy", cols, exact_samples(len(idx), 7, fmt, seed=fmt), fmt=fmt)
+    ingest(src.path, tmp_path / "n.mdio", (189, 193))
+    assert MDIOReader(str(tmp_path / "n.mdio")).dtype == np.float32
+    mdio_to_segy(tmp_path / "n.mdio", tmp_path / "n-out.sgy")
+    assert (tmp_path / "n-out.sgy").read_bytes() == src.path.read_bytes()
+
+
+def test_lossy_ingestion_keeps_float32_and_warns_on_export(tmp_path: Path) -> None:
+    """A lossy dataset is float32 (ZFP) whatever the source: the export warns about the rounding."""
+    cols, idx = grid_columns({189: [1, 2, 3], 193: [1, 2]})
+    samples = np.random.default_rng(1).integers(2**25, 2**30, size=(len(idx), 8)).astype(np.int32)
+    src = write_segy(tmp_path / "l.sgy", cols, samples, fmt=2)
+    segy_to_mdio(src.path, tmp_path / "l.mdio", (189, 193), lossless=False, compression_tolerance=1.0)
+    assert MDIOReader(str(tmp_path / "l.mdio")).dtype == np.float32
+    with pytest.warns(ExportPrecisionWarning, match="float32"):
+        mdio_to_segy(tmp_path / "l.mdio", tmp_path / "l-out.sgy")
+
+
+def test_float64_samples_come_back_exactly(tmp_path: Path) -> None:
     cols, idx = grid_columns({189: [1, 2], 193: [1, 2]})
     samples = np.random.default_rng(0).standard_normal((len(idx), 5)) / 3.0  # not float32 values
     src = write_segy(tmp_path / "d.sgy", cols, samples, fmt=6)
     ingest(src.path, tmp_path / "d.mdio", (189, 193))
+    assert MDIOReader(str(tmp_path / "d.mdio")).dtype == np.float64
     mdio_to_segy(tmp_path / "d.mdio", tmp_path / "d-out.sgy")
     got = segyio_read(tmp_path / "d-out.sgy", "big")
     assert got["format"] == 6
-    np.testing.assert_array_equal(got["traces"], samples.astype(np.float32).astype(np.float64))
+    np.testing.assert_array_equal(got["traces"], samples)
+    assert (tmp_path / "d-out.sgy").read_bytes() == src.path.read_bytes()
 
 
 # --- endianness ----------------------------------------------------------------------------------------------------
@@ -649,7 +676,7 @@ MANIFEST: list[dict[str, Any]] = (
 )
 BY_NAME = {e["dst"]: e for e in MANIFEST}
 NO_DATA = f"public SEG-Y test data not found at {SEGY_DATA} (expected <repo>/../shared/data/segy/manifest.json)"
-#: Files exported with a documented difference, each tested on its own below.
+#: Files with something the v0 layout cannot hold, kept in our own arrays so they too come back byte for byte.
 SPECIAL = {
     "segyio/trace-header-extension1.sgy",  # rev 2.1 trace-header extensions
     "segyio/multiformats/Format10lsb.sgy",  # uint32 beyond 2^24
@@ -678,14 +705,15 @@ def index_bytes_of(entry: dict[str, Any]) -> tuple[int, ...] | None:
 
 #: Public IBM files holding unnormalised sample words (found by scanning their bytes; see the round-trip test).
 UNNORMALISED_IBM = {"oneseismic/small-iline-5-xline-21.sgy", "obspy/00001034.sgy_first_trace"}
-ROUND_TRIP_FILES = [e["dst"] for e in MANIFEST if index_bytes_of(e) is not None and e["dst"] not in SPECIAL]
+ROUND_TRIP_FILES = [e["dst"] for e in MANIFEST if index_bytes_of(e) is not None]
 
 
 def real_layout(entry: dict[str, Any]) -> tuple[int, int, str]:
     """(file header size, trace size, endian) of a public file."""
     expected, raw = entry["expected"], entry["raw"]
     header = 3600 + 3200 * int(expected["ext_headers"])
-    trace = 240 + int(expected["n_samples"]) * ITEMSIZE[raw["bin"]["format_3225"]]
+    extra = int(raw["bin"].get("max_add_trhdr_3507_int16", 0)) if raw["bin"]["rev_3501_3502"][:2] in ("02", "03") else 0
+    trace = 240 * (1 + extra) + int(expected["n_samples"]) * ITEMSIZE[raw["bin"]["format_3225"]]
     return header, trace, raw["endian"]
 
 
@@ -704,7 +732,7 @@ def real_round_trip(name: str, folder: Path, endian: str | None = None) -> tuple
 @pytest.mark.skipif(not MANIFEST, reason=NO_DATA)
 def test_public_file_coverage() -> None:
     assert len(ROUND_TRIP_FILES) >= 40
-    assert set(ROUND_TRIP_FILES) >= UNNORMALISED_IBM
+    assert set(ROUND_TRIP_FILES) >= UNNORMALISED_IBM | SPECIAL
     assert {
         "segyio/small.sgy",
         "segyio/f3.sgy",
@@ -724,8 +752,8 @@ def test_public_file_coverage() -> None:
         "segyio/multiformats/Format7msb.sgy",
         "segyio/multi-text.sgy",
     } <= set(ROUND_TRIP_FILES)
-    for fmt in (1, 2, 5, 6, 7, 8, 9, 11, 16):
-        assert f"segyio/multiformats/Format{fmt}{'lsb' if fmt in (2, 6) else 'msb'}.sgy" in ROUND_TRIP_FILES
+    for fmt in (1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 16):
+        assert f"segyio/multiformats/Format{fmt}{'lsb' if fmt in (2, 6, 10, 12) else 'msb'}.sgy" in ROUND_TRIP_FILES
 
 
 @pytest.mark.realdata
@@ -753,22 +781,14 @@ def test_public_file_round_trip(name: str, tmp_path: Path) -> None:
     assert in_grid_order == (name not in decreasing)
     assert out_header == src_header
     expected = src_records[order]
-    unnormalised = np.zeros((len(expected), 0), dtype=bool)
     if entry["raw"]["bin"]["format_3225"] == 1:
-        # float32 storage cannot keep an unnormalised IBM word (leading hex digit 0, a non-canonical encoding of
-        # a value that has a normalised one): those come back normalised, with the same exact value
-        kind = ">u4" if endian == "big" else "<u4"
-        src_words = np.ascontiguousarray(expected[:, 240:]).view(kind)
-        out_words = np.ascontiguousarray(out_records[:, 240:]).view(kind)
-        unnormalised = unnormalised_ibm(src_words)
-        np.testing.assert_array_equal(src_words != out_words, unnormalised)
-        assert not unnormalised_ibm(out_words).any()
-        np.testing.assert_array_equal(ibm_exact(out_words), ibm_exact(src_words))
-        expected = expected.copy()
-        expected[:, 240:] = out_records[:, 240:]  # sample words checked above
-    assert unnormalised.any() == (name in UNNORMALISED_IBM)
+        # unnormalised IBM words (leading hex digit 0, a non-canonical encoding of a value that has a normalised
+        # one) come back with their own bits: float32 keeps the value, our side array the bits
+        first = trace_size - int(entry["expected"]["n_samples"]) * 4
+        src_words = np.ascontiguousarray(expected[:, first:]).view(">u4" if endian == "big" else "<u4")
+        assert unnormalised_ibm(src_words).any() == (name in UNNORMALISED_IBM)
     np.testing.assert_array_equal(out_records, expected)
-    if in_grid_order and not unnormalised.any():
+    if in_grid_order:
         assert out.read_bytes() == src.read_bytes()
     # segyio reads the export as it reads the source, sorted into grid order (segyio's fast IBM conversion
     # mis-decodes unnormalised words and sub-normal results: those are decoded exactly, as in the manifest)
@@ -814,61 +834,43 @@ def test_public_file_exported_in_the_other_byte_order_is_its_twin(
 @pytest.mark.realdata
 @pytest.mark.skipif(not MANIFEST, reason=NO_DATA)
 @pytest.mark.parametrize("name", ["segyio/multiformats/Format10lsb.sgy", "segyio/multiformats/Format12lsb.sgy"])
-def test_public_wide_unsigned_files_warn_and_round_to_float32(name: str, tmp_path: Path) -> None:
+def test_public_wide_unsigned_files_are_stored_exactly(name: str, tmp_path: Path) -> None:
     entry = BY_NAME[name]
-    with pytest.warns(ExportPrecisionWarning) as record:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExportPrecisionWarning)
         src, out, _ = real_round_trip(name, tmp_path)
-    messages = [str(w.message) for w in record]
-    assert any("2^24" in m for m in messages), messages  # float32 cannot hold the integers
-    assert any("clipped" in m for m in messages), messages  # float32 rounding passes the top of the type
-    header_size, trace_size, endian = real_layout(entry)
-    src_header, src_records = split(src, trace_size, header_size)
-    out_header, out_records = split(out, trace_size, header_size)
-    assert out_header == src_header
-    np.testing.assert_array_equal(out_records[:, :240], src_records[:, :240])
-    dtype = np.dtype(FORMAT_DTYPES[entry["raw"]["bin"]["format_3225"]]).newbyteorder("<" if endian == "little" else ">")
-    source = np.ascontiguousarray(src_records[:, 240:]).view(dtype)
-    exported = np.ascontiguousarray(out_records[:, 240:]).view(dtype)
-    # float32 storage keeps the nearest float32; values rounded past the top of the type saturate at its max
-    info = np.iinfo(dtype)
-    rounded = source.astype(np.float32).astype(np.float64)
-    over = rounded >= 2.0 ** (8 * dtype.itemsize)
-    expected = np.where(over, 0.0, rounded).astype(dtype)
-    expected[over] = info.max
-    assert over.any()
-    np.testing.assert_array_equal(exported, expected)
-    assert (exported != source).any()
-    got = segyio_read(out, endian)
-    np.testing.assert_array_equal(got["traces"], expected.astype(got["traces"].dtype))
+    assert out.read_bytes() == src.read_bytes()
+    reader = MDIOReader(str(tmp_path / "a.mdio"))
+    assert reader.dtype == FORMAT_DTYPES[entry["raw"]["bin"]["format_3225"]]
+    got = segyio_read(src, entry["raw"]["endian"])["traces"]  # segyio reads these files in grid order
+    np.testing.assert_array_equal(reader[...].reshape(got.shape), got)
 
 
 @pytest.mark.realdata
 @pytest.mark.skipif(not MANIFEST, reason=NO_DATA)
 def test_public_file_with_trace_header_extensions(tmp_path: Path) -> None:
-    """Known limitation: the rev 2.1 extension trace header (240 bytes after each standard one) is not stored,
-    so the export has standard 240-byte trace headers only. The export must still describe itself: binary
-    header bytes 3507-3508 (maximum number of additional trace headers) must not claim headers that are not
-    there, or rev 2 readers (and our own segy_to_mdio) mis-size every trace."""
+    """The rev 2.1 extension trace header (240 bytes after each standard one) is kept and exported back: the
+    export is the source. Exported in the other byte order it is left out (its layout is not ours to swap), and
+    the binary header then says so (bytes 3507-3508 = 0), so rev 2 readers (and segy_to_mdio) size traces right."""
     name = "segyio/trace-header-extension1.sgy"
     src, out, _ = real_round_trip(name, tmp_path)
-    raw, exported = src.read_bytes(), out.read_bytes()
+    raw = src.read_bytes()
     assert raw[3506:3508] == b"\x00\x01"  # the source has one extension header per trace
+    assert out.read_bytes() == raw
     src_records = np.frombuffer(raw, np.uint8, offset=3600).reshape(6, 240 + 240 + 16)
-    out_header, out_records = split(out, 240 + 16)
+    with pytest.warns(ExportPrecisionWarning, match="additional 240-byte"):
+        mdio_to_segy(tmp_path / "a.mdio", tmp_path / "little.sgy", endian="little")
+    out_header, out_records = split(tmp_path / "little.sgy", 240 + 16)
     assert out_records.shape[0] == 6
-    np.testing.assert_array_equal(out_records[:, :240], src_records[:, :240])  # standard headers kept
-    np.testing.assert_array_equal(out_records[:, 240:], src_records[:, 480:])  # samples kept
-    assert exported[:3200] == raw[:3200]
-    with segyio.open(str(out), ignore_geometry=True) as f:
+    assert out_header[3506:3508] == b"\x00\x00", "binary header declares trace-header extensions the export lacks"
+    with segyio.open(str(tmp_path / "little.sgy"), ignore_geometry=True, endian="little") as f:
         assert f.tracecount == 6
         assert float(f.trace.raw[:].astype(np.float64).sum()) == pytest.approx(52.92035198, rel=1e-6)
-    # self-consistency: no extension headers written, so none declared
-    assert out_header[3506:3508] == b"\x00\x00", "binary header declares trace-header extensions the export lacks"
-    assert {k: v for k, v in enumerate(out_header) if k not in (3506, 3507)} == {
-        k: v for k, v in enumerate(raw[:3600]) if k not in (3506, 3507)
-    }
-    # so the export can be read back by our own ingestion
-    segy_to_mdio(out, tmp_path / "again.mdio", (189, 193), ("inline", "crossline"))
+        np.testing.assert_array_equal(f.attributes(189)[:], word(src_records, 189, "big"))
+    segy_to_mdio(tmp_path / "little.sgy", tmp_path / "again.mdio", (189, 193), ("inline", "crossline"))
+    np.testing.assert_array_equal(
+        MDIOReader(str(tmp_path / "again.mdio"))[...], MDIOReader(str(tmp_path / "a.mdio"))[...]
+    )
     np.testing.assert_array_equal(
         MDIOReader(str(tmp_path / "again.mdio"))[...], MDIOReader(str(tmp_path / "a.mdio"))[...]
     )

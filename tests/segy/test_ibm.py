@@ -14,6 +14,7 @@ from mdio_catalog.segy.ibm import (
     encode_ibm_bytes,
     float_to_ibm,
     ibm_to_float,
+    unnormalised_mask,
 )
 
 F32 = np.float32
@@ -178,3 +179,21 @@ def test_shapes_empty_scalar_and_wide_strided_rows() -> None:
     expected = ibm_to_float(wide.reshape(-1)).reshape(3, -1)
     np.testing.assert_array_equal(ibm_to_float(padded[:, 2:]), expected)
     np.testing.assert_array_equal(ibm_to_float(padded[:, 2:].astype(">u4")), expected)
+
+
+def test_unnormalised_words_are_found_and_counted() -> None:
+    """Unnormalised: a non-zero fraction with a leading hex digit 0; zeros (either sign) are not."""
+    words = np.array(
+        [0, 0x80000000, 0x41100000, 0x410FFFFF, 0x41000001, 0xC1000001, 0x41FFFFFF, 0x7F0FFFFF, 0x00000001],
+        dtype=np.uint32,
+    )
+    expected = [False, False, False, True, True, True, False, True, True]
+    assert unnormalised_mask(words).tolist() == expected
+    assert unnormalised_mask(words.astype(">u4")).tolist() == expected  # any byte order
+    counted: list[int] = []
+    decoded = ibm_to_float(np.tile(words, (3, 1)), unnormalised=counted)
+    assert counted == [3 * sum(expected)]
+    np.testing.assert_array_equal(decoded, np.tile(ibm_to_float(words), (3, 1)))  # decoding is unchanged
+    empty: list[int] = []
+    ibm_to_float(np.zeros(0, np.uint32), unnormalised=empty)
+    assert empty == [0]
