@@ -22,10 +22,12 @@ import fcntl
 import json
 import os
 import stat
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from mdio_catalog.core.publish import Leftover
 from mdio_catalog.exceptions import SpecValidationError, StorageError
 from mdio_catalog.specs.provenance import LockEntry, LockFile, ProvenanceRecord
 
@@ -132,6 +134,24 @@ class LockStore:
             with contextlib.suppress(FileNotFoundError):  # migrated meanwhile: the folder has everything
                 self._legacy = LockFile.from_file(self.legacy_path)
         return self._legacy if self._legacy is not None and self.legacy_path.exists() else None
+
+    def leftovers(self, min_age: float) -> list[Leftover]:
+        """Temporary entries (``.NAME.json.tmp-TOKEN``) of writers killed between writing and renaming, unchanged
+        for ``min_age`` seconds (a live writer renames its own within milliseconds)."""
+        found = []
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for entry in os.scandir(self.folder):
+                if not (entry.name.startswith(".") and TEMPORARY_MARK in entry.name):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    info = entry.stat(follow_symlinks=False)
+                    if not stat.S_ISREG(info.st_mode):
+                        continue
+                    age = time.time() - info.st_mtime
+                    dead = age >= min_age
+                    why = f"unrenamed lock entry, unchanged for {age:.0f} s" + ("" if dead else f" (< {min_age:.0f} s)")
+                    found.append(Leftover(entry.path, "lock-entry", info.st_size, "-", dead, why))
+        return found
 
     # --- writing ---------------------------------------------------------------------------------------------------
     def write(self, record: ProvenanceRecord) -> None:

@@ -54,6 +54,14 @@ def gc(
         places.insert(0, Location.of(root, cat.spec.root_storage_options(cat.env)))
     found = []
     freed = 0
+    if catalog is not None or not paths:  # the catalog's own lock folder: entries whose writer died unrenamed
+        from mdio_catalog.catalog.lockfile import LockStore
+
+        assert cat.path is not None
+        entries = LockStore(cat.path, cat.name).leftovers(min_age)
+        found.extend(entries)
+        if not dry_run:
+            freed += remove_leftovers(entries)
     for place in places:
         items = find_leftovers(place, min_age=min_age)
         found.extend(items)

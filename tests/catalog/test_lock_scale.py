@@ -250,3 +250,28 @@ def test_status_does_not_open_datasets_it_reports_on(tmp_path: Path) -> None:
     assert states["a"] == ("fresh", [])
     assert states["b"] == ("stale", ["output modified: shape or trace count differ from the build"])
     assert states["c"] == ("stale", ["output modified: access patterns ['012'] missing"])
+
+
+def test_gc_removes_unrenamed_lock_entries_of_dead_writers_only(tmp_path: Path) -> None:
+    catalog_of(tmp_path, ["a"])
+    Catalog.from_file(tmp_path / "catalog.yaml").build()
+    folder = tmp_path / "catalog.lock.d"
+    dead = folder / ".a.json.tmp-0123456789ab"
+    young = folder / ".a.json.tmp-ba9876543210"
+    dead.write_text("{")
+    young.write_text("{")
+    os.utime(dead, (time.time() - 7200, time.time() - 7200))
+    c = str(tmp_path / "catalog.yaml")
+
+    result = runner.invoke(app, ["gc", "-c", c, "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {Path(item["path"]).name: item["dead"] for item in json.loads(result.output)["leftovers"]}
+    assert listed == {dead.name: True, young.name: False}
+    assert dead.exists()
+
+    result = runner.invoke(app, ["gc", "-c", c, "--json"])
+    assert result.exit_code == 0, result.output
+    assert not dead.exists()
+    assert young.exists()
+    assert (folder / "a.json").is_file()
+    assert Catalog.from_file(c).status()[0].state == "fresh"
