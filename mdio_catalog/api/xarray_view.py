@@ -54,9 +54,9 @@ class _Blocks:
     def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
         key = tuple(key)
         if self.which == "traces":
-            return self.reader.read_region(key, parallel=False)
+            return self.reader.read_region(key)
         if self.which == "headers":
-            return self.reader.read_header_region(key, parallel=False)
+            return self.reader.read_header_region(key)
         return np.asarray(self.reader.live_mask_array[key], dtype=bool)
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
@@ -131,9 +131,11 @@ def to_xarray(
     spatial = dims[:-1]
     if chunks is not None and len(chunks) != len(dims):
         raise ArgumentError(f"chunks {tuple(chunks)} must have {len(dims)} entries, one per dimension {dims}.")
-    traces = _lazy(_Blocks(reader, "traces"), chunks)
+    trace_blocks = _Blocks(reader, "traces")
+    chunks = tuple(chunks) if chunks is not None else trace_blocks.chunks
+    traces = _lazy(trace_blocks, chunks)
     header_blocks = _Blocks(reader, "headers")
-    header_array = _lazy(header_blocks, tuple(chunks)[:-1] if chunks is not None else None)
+    header_array = _lazy(header_blocks, chunks[:-1])
     mask = _lazy(_Blocks(reader, "mask"), None)
 
     coords: dict[str, Any] = {d.name: (d.name, d.values) for d in grid.dims}

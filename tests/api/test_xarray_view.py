@@ -40,7 +40,10 @@ def test_post_stack_values_coords_headers_equal_segyio(f3: Path) -> None:
     ds = MDIOReader(f3).to_xarray()
     assert isinstance(ds, xr.Dataset)
     assert ds.amplitude.dims == ("inline", "crossline", "sample")
-    assert ds.amplitude.chunks == ((8, 8, 7), (8, 8, 2), (32, 32, 11))
+    assert ds.amplitude.chunks == ((8, 8, 7), (8, 8, 2), (32, 32, 11))  # one stored chunk per dask block
+    bigger = MDIOReader(f3).to_xarray(chunks=(16, 18, 75))  # blocks of several chunks on request
+    assert bigger.amplitude.chunks == ((16, 7), (18,), (75,))
+    np.testing.assert_array_equal(bigger.amplitude.values, ds.amplitude.values)
     with segyio.open(SEGY_DATA / "segyio/f3.sgy") as f:
         cube = segyio.tools.cube(f)
         np.testing.assert_array_equal(ds.inline.values, f.ilines)
