@@ -4,7 +4,9 @@ Every selected live cell gets its rank in C order before anything is written, so
 the grid is read, encoded and written at its final offsets independently (threads, or a dask cluster when a
 ``client`` is given) into a preallocated file that is renamed into place only when complete. The file header is
 the one stored at ingestion (byte for byte, re-encoded only for a change of byte order); samples are encoded in
-the stored sample format, so IBM and IEEE inputs come back bit for bit.
+the stored sample format, so IBM and IEEE inputs come back bit for bit; what the v0 layout cannot hold comes back
+from our own arrays (``converters/segy_exact.py``): rev 2 additional trace headers, the bits of unnormalised IBM
+words, and samples stored in their format's own dtype.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy.typing as npt
 
 from mdio_catalog.api.accessor import MDIOReader
 from mdio_catalog.converters.segy_blocks import spatial_blocks
-from mdio_catalog.converters.segy_exact import IbmRestore, IbmWords, additional_headers
+from mdio_catalog.converters.segy_exact import IbmRestore, additional_headers, exact_export_parts
 from mdio_catalog.core import layout
 from mdio_catalog.core.cluster import OperationCache, run_tasks
 from mdio_catalog.core.headers import (
@@ -59,7 +61,8 @@ _INT24 = {"i": _IntRange(-(2**23), 2**23 - 1), "u": _IntRange(0, 2**24 - 1)}
 
 
 class ExportPrecisionWarning(UserWarning):
-    """The stored float32 samples cannot reproduce the source's integer samples exactly."""
+    """The export cannot give back the source's bytes: samples rounded to float32, unnormalised IBM words too many
+    to keep, or additional trace headers left out."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,7 @@ def mdio_to_segy(
     sample_format = _stored_sample_format(reader)
     _warn_on_precision(reader, sample_format)
     fill = _grid_fill(reader)
-    extra_size, ibm = _exact_parts(reader, byte_order, block_shape)
+    extra_size, ibm = exact_export_parts(reader, byte_order, block_shape)
     plan = ExportPlan(
         url=reader.url,
         storage_options=dict(storage_options or {}),
@@ -380,15 +383,6 @@ def mdio_to_segy(
             writer.commit()
     finally:
         _WORKER_READER.drop(plan.token)
-
-
-def _exact_parts(reader: MDIOReader, endian: Endian, block_shape: Sequence[int]) -> tuple[int, IbmRestore | None]:
-    """Bytes of additional trace headers to export (the dataset has them, in this byte order) and the IBM words
-    to put back."""
-    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
-    extra = additional_headers(reader.root) if segy.get("additional_trace_headers") else None
-    size = int(extra.shape[-1]) if extra is not None and segy.get("endian", "big") == endian else 0
-    return size, IbmRestore.plan(IbmWords.load(reader.root, segy), reader.shape, block_shape)
 
 
 def _block_shape(reader: MDIOReader, new_chunks: Sequence[int] | None) -> tuple[int, ...]:

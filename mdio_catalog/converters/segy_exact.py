@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,9 @@ from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.nodes import get_array, get_group
 from mdio_catalog.segy.formats import SampleFormat
 from mdio_catalog.segy.ibm import ibm_to_float, unnormalised_mask
+
+if TYPE_CHECKING:
+    from mdio_catalog.api.accessor import MDIOReader
 
 #: Sample formats whose values float32 does not always hold, and the dtype that holds them all.
 EXACT_DTYPES: Final = {2: "int32", 6: "float64", 9: "int64", 10: "uint32", 12: "uint64"}
@@ -196,3 +199,13 @@ def additional_headers(root: zarr.Group) -> zarr.Array | None:
     """The additional trace-header array of a dataset, if it has one."""
     meta = get_group(root, layout.METADATA_GROUP)
     return get_array(meta, layout.ADDITIONAL_HEADERS) if layout.ADDITIONAL_HEADERS in meta else None
+
+
+def exact_export_parts(reader: MDIOReader, endian: str, block_shape: Sequence[int]) -> tuple[int, IbmRestore | None]:
+    """For an export of ``reader`` in ``endian`` order by blocks of ``block_shape``: bytes of additional trace
+    headers to write (the dataset has them and the export keeps their byte order; else 0) and the IBM words to put
+    back."""
+    segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
+    extra = additional_headers(reader.root) if segy.get("additional_trace_headers") else None
+    size = int(extra.shape[-1]) if extra is not None and segy.get("endian", "big") == endian else 0
+    return size, IbmRestore.plan(IbmWords.load(reader.root, segy), reader.shape, block_shape)

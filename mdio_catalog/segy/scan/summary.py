@@ -172,7 +172,7 @@ def scan_headers(
     if segy.layout.extra_trace_headers:
         notes.append(
             f"{segy.layout.extra_trace_headers} trace-header extension(s) per trace; only the standard header is "
-            "scanned and kept"
+            "scanned (ingestion keeps the extensions as raw bytes and exports them back)"
         )
     declared = int(segy.binary_header.get("data_sample_format", segy.sample_format))
     if declared_format is not None:
