@@ -8,7 +8,9 @@ were added (standard headers and samples), numpy on the raw records (the additio
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -166,3 +168,42 @@ def test_changed_samples_keep_their_new_encoding(tmp_path: Path) -> None:
     others = np.ones(source.shape, dtype=bool)
     others[row, sample] = False
     np.testing.assert_array_equal(exported.astype(np.uint32)[others], source[others])
+
+
+@dataclass
+class SyntheticIbm:
+    """An unnormalised IBM file as ``with_additional_headers`` takes it (12 traces of 9 samples, big-endian)."""
+
+    path: Path
+    fmt: int = 1
+    endian: str = "big"
+    n_traces: int = 12
+    n_samples: int = 9
+
+
+# --- the same on a dask cluster ---------------------------------------------------------------------------------------
+def test_cluster_ingest_keeps_what_the_local_one_keeps(tmp_path: Path, dask_client: Any) -> None:
+    """Additional headers, unnormalised IBM words (positions and bits gathered from the workers' results) and the
+    exact dtype retry (a second pass on the workers) give the local run's dataset and the source's bytes back."""
+    from tests.cluster import assert_ran_on_workers
+
+    ibm, _ = ibm_file(tmp_path, "big")
+    base = SyntheticIbm(ibm)
+    rev2_ibm = with_additional_headers(base, tmp_path / "rev2-ibm.sgy", 1, seed=4)
+    cols, idx = grid_columns(AXES)
+    wide = np.random.default_rng(6).integers(2**25, 2**31 - 1, size=(len(idx), 9)).astype(np.int32)
+    rev2_int = with_additional_headers(write_segy(tmp_path / "i4.sgy", cols, wide, fmt=2), tmp_path / "rev2-i4.sgy", 2)
+    for src in (rev2_ibm, rev2_int):
+        local, remote = tmp_path / f"{src.stem}-local.mdio", tmp_path / f"{src.stem}-cluster.mdio"
+        ingest(src, local)
+        segy_to_mdio(src, remote, (189, 193), ("inline", "crossline"), chunksize=(2, 2, 9), client=dask_client)
+        assert_ran_on_workers(dask_client, "write_unit")
+        a, b = MDIOReader(str(local), return_metadata=True), MDIOReader(str(remote), return_metadata=True)
+        assert a.dtype == b.dtype
+        for x, y in zip(a[...], b[...], strict=True):
+            np.testing.assert_array_equal(x, y)
+        assert a.metadata_attrs == b.metadata_attrs
+        path = f"{layout.METADATA_GROUP}/{layout.ADDITIONAL_HEADERS}"
+        np.testing.assert_array_equal(a.root[path][...], b.root[path][...])
+        mdio_to_segy(remote, tmp_path / "out.sgy", client=dask_client)
+        assert (tmp_path / "out.sgy").read_bytes() == src.read_bytes()
