@@ -9,12 +9,15 @@ with a bare ``RuntimeError``. Every local input (SEG-Y and NumPy sources, catalo
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
 import stat
+from collections.abc import Iterator
 from typing import Final
 
-from mdio_catalog.exceptions import MDIONotFoundError, NotRegularFileError, StorageError
+from mdio_catalog.exceptions import MDIOError, MDIONotFoundError, NotRegularFileError, StorageError
 
 _KINDS: Final = (
     (stat.S_ISDIR, "a directory"),
@@ -103,6 +106,10 @@ def open_regular_file(path: str | os.PathLike[str], what: str = "file") -> int:
     return fd
 
 
+#: A staging, old-version or owner name beside a target (see core/publish/markers.py): ``.TARGET.partial-<hex>``.
+_STAGED_NAME: Final = re.compile(r"^\.(?P<target>.+)\.(?:partial|old|owner)-[0-9a-f]{12}$")
+
+
 def check_output_name(url: str | os.PathLike[str], what: str = "output") -> None:
     """Refuse a local output whose file or folder name could not be staged: writes go to a longer name beside the
     target first (``.NAME.partial-<12 hex>``), and file systems allow 255 bytes per name. Raises ArgumentError
@@ -114,6 +121,8 @@ def check_output_name(url: str | os.PathLike[str], what: str = "output") -> None
     if path is None:
         return
     name = os.path.basename(os.path.normpath(path))
+    while (staged := _STAGED_NAME.match(name)) is not None:  # a caller's staging path: its target is what counts
+        name = staged["target"]
     size = len(name.encode("utf-8", "surrogateescape"))
     if size > MAX_OUTPUT_NAME_BYTES:
         raise ArgumentError(
@@ -121,3 +130,32 @@ def check_output_name(url: str | os.PathLike[str], what: str = "output") -> None
             "longer names a write is staged under (file systems allow 255): choose a shorter name "
             "(nothing was written)."
         )
+
+
+#: A staging, old-version, owner, temporary or lock name inside a path or message: ``.NAME.partial-<hex>``, nested
+#: ``..NAME.partial-<hex>.partial-<hex>``, ``.NAME.owner-<hex>.tmp-<hex>``, ``.NAME.lock``: it stands for NAME.
+_STAGED_IN_TEXT: Final = re.compile(
+    r"(?<![^/\s'\"(])\.+(?P<target>[^/\s'\"]+?)(?:(?:\.(?:partial|old|owner)-[0-9a-f]{12})+(?:\.tmp-[0-9a-f]{12})?|\.lock)"
+    r"(?=$|[/\s'\":,;).])"
+)
+
+
+def without_staging_names(text: str) -> str:
+    """``text`` with every internal staging name replaced by the name of its target (what a user asked for)."""
+    return _STAGED_IN_TEXT.sub(lambda match: match["target"], text)
+
+
+@contextlib.contextmanager
+def errors_name_the_target() -> Iterator[None]:
+    """Errors raised inside name the target, not the staging path a write went through (issue 15): the message
+    of our errors and OSErrors is rewritten in place (type and traceback kept)."""
+    try:
+        yield
+    except (MDIOError, OSError) as exc:
+        exc.args = tuple(without_staging_names(a) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(exc, OSError):
+            for attribute in ("filename", "filename2"):
+                value = getattr(exc, attribute, None)
+                if isinstance(value, str):
+                    setattr(exc, attribute, without_staging_names(value))
+        raise

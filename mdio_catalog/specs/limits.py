@@ -26,9 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-#: File systems allow 255 bytes per name; staging adds ``.`` + ``.partial-`` + 12 hex digits (22 bytes), twice when
-#: nested, and old versions are moved aside as ``.NAME.old-<12 hex>``: 200 leaves room for all of them.
-MAX_OUTPUT_NAME_BYTES: Final = 200
+#: File systems allow 255 bytes per name. The longest name a write makes beside a target NAME is the owner marker's
+#: temporary name of a nested staging (a catalog build stages, and the converter it runs stages again):
+#: ``.`` + ``.NAME.partial-<12 hex>`` + ``.owner-<12 hex>`` + ``.tmp-<12 hex>`` = NAME + 59 bytes; so 196.
+MAX_OUTPUT_NAME_BYTES: Final = 196
 
 #: Bytes per value assumed when a spec's chunk shape is checked (float32 samples, the MDIO v0 data type).
 SPEC_ITEMSIZE: Final = 4

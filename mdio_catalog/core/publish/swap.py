@@ -26,6 +26,7 @@ from mdio_catalog.core.publish.markers import (
 )
 from mdio_catalog.core.store import Location, is_mdio, remove, storage_errors
 from mdio_catalog.exceptions import ForeignContentError, MDIOAlreadyExistsError, MDIONotFoundError
+from mdio_catalog.localfile import errors_name_the_target
 
 
 # --- what may be replaced -------------------------------------------------------------------------------------------
@@ -168,17 +169,18 @@ def staged(
     on failure the staging is removed. The marker is released when the block ends."""
     sweep(target, sweep_min_age)
     token = new_token()
-    marker = OwnerMarker(target.sibling(owner_name(target.name, token)), token, kind, target.url)
-    staging = target.sibling(staging_name(target.name, token))
-    try:
+    with errors_name_the_target():  # a failure names the target, never the staging path (issue 15)
+        marker = OwnerMarker(target.sibling(owner_name(target.name, token)), token, kind, target.url)
+        staging = target.sibling(staging_name(target.name, token))
         try:
-            yield staging, token
-        except BaseException:
-            with contextlib.suppress(Exception):
-                remove(staging)
-            raise
-    finally:
-        marker.release()
+            try:
+                yield staging, token
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    remove(staging)
+                raise
+        finally:
+            marker.release()
 
 
 #: Root metadata files: copied last on object stores, so a target is only recognised once everything is there.
@@ -242,7 +244,7 @@ def staged_write(
     the swap, never deleted. ``on_published`` runs after the swap, still under the lock (a catalog records its
     lock entry there, so two writers of one target record in the order they published).
     """
-    with target_lock(location, wait=wait):
+    with errors_name_the_target(), target_lock(location, wait=wait):
         if not (force_aside and location.is_local):
             check_replaceable(location, overwrite, owned=owned)
         with staged(location, kind="dataset") as (staging, token):
