@@ -152,15 +152,27 @@ def test_selection_reads_only_the_chunks_it_touches(s3_bucket: Any, s3_requests:
     numpy_to_mdio(array, url, chunks, index_names=["inline", "crossline", "time"],
                   index_coords={"inline": np.arange(100, 120), "crossline": np.arange(18), "time": np.arange(40) * 4},
                   storage_options=s3_bucket.storage_options)  # fmt: skip
-    ds = open_dataset(url, storage_options=s3_bucket.storage_options)
+    dask_view = open_dataset(url, storage_options=s3_bucket.storage_options)
+    lazy_view = open_dataset(url, storage_options=s3_bucket.storage_options, dask=False)
     grid_chunks = [math.ceil(n / c) for n, c in zip(shape, chunks, strict=True)]
     total = math.prod(grid_chunks)
 
+    for ds in (dask_view, lazy_view):
+        _check_selections(ds, array, grid_chunks, total, s3_requests)
+
+
+def _check_selections(ds: xr.Dataset, array: np.ndarray, grid_chunks: list[int], total: int, s3_requests: Any) -> None:
+    """Each selection through ``ds`` GETs exactly the chunk objects it touches, once each."""
     cases = {
         "inline": (lambda: ds.amplitude.sel(inline=109).values, array[9], grid_chunks[1] * grid_chunks[2]),
         "crossline": (lambda: ds.amplitude.sel(crossline=7).values, array[:, 7], grid_chunks[0] * grid_chunks[2]),
         "time": (lambda: ds.amplitude.sel(time=100).values, array[..., 25], grid_chunks[0] * grid_chunks[1]),
         "trace": (lambda: ds.amplitude.sel(inline=101, crossline=17).values, array[1, 17], grid_chunks[2]),
+        "strided": (
+            lambda: ds.amplitude.isel(inline=slice(0, 4), crossline=slice(0, 6, 2)).values,
+            array[:4, 0:6:2],
+            grid_chunks[2],
+        ),
     }
     for name, (select, expected, n_chunks) in cases.items():
         s3_requests.clear()
