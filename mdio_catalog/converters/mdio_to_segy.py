@@ -280,8 +280,8 @@ def _warn_on_precision(reader: MDIOReader, sample_format: int) -> None:
     segy = (reader.metadata_attrs.get(layout.ATTR_CATALOG) or {}).get("segy") or {}
     if segy.get("unnormalised_ibm") and not segy.get("unnormalised_ibm_kept"):
         warnings.warn(
-            f"{segy['unnormalised_ibm']} sample words of the source were unnormalised IBM floats, too many to keep "
-            "their bits: they are exported normalised (the same values, other bits).",
+            f"{segy['unnormalised_ibm']} sample words of the source were unnormalised IBM floats whose bits were not "
+            "kept (too many, or left out of a copy): they are exported normalised (the same values, other bits).",
             ExportPrecisionWarning,
             stacklevel=3,
         )

@@ -33,7 +33,7 @@ from mdio_catalog.converters.segy_blocks import (
     units_per_task,
     write_units,
 )
-from mdio_catalog.converters.segy_exact import create_additional_headers, exact_sample_dtype
+from mdio_catalog.converters.segy_exact import create_additional_headers, exact_sample_dtype, first_sample_dtype
 from mdio_catalog.core import layout
 from mdio_catalog.core.chunks import default_chunks, validate_chunks
 from mdio_catalog.core.cluster import abandon_operation
@@ -277,7 +277,7 @@ def _write_dataset(
     trace_of_cell = geometry.trace_of_cell()
     group = units_per_task(grid.spatial_shape, chunks[:-1], segy.trace_size, remote=segy.is_remote)
     exact = exact_sample_dtype(segy.format_info) if lossless else None
-    dtype = np.dtype("float32")
+    dtype = first_sample_dtype(segy, exact)
     while True:  # float32 first; the format's own dtype once float32 proved inexact (then inexact is 0)
         variable = MDIOVariableConfig(
             name=layout.data_array_name(pattern),

@@ -31,6 +31,7 @@ from mdio_catalog.segy.ibm import ibm_to_float, unnormalised_mask
 
 if TYPE_CHECKING:
     from mdio_catalog.api.accessor import MDIOReader
+    from mdio_catalog.segy.reader import SegyFile
 
 #: Sample formats whose values float32 does not always hold, and the dtype that holds them all.
 EXACT_DTYPES: Final = {2: "int32", 6: "float64", 9: "int64", 10: "uint32", 12: "uint64"}
@@ -42,6 +43,25 @@ def exact_sample_dtype(fmt: SampleFormat) -> np.dtype | None:
     """The dtype that holds every sample of ``fmt`` exactly when float32 does not (None: float32 always does)."""
     name = EXACT_DTYPES.get(fmt.code)
     return None if name is None else np.dtype(name)
+
+
+#: Traces decoded up front to choose the sample dtype of a format float32 may not hold.
+PROBE_TRACES: Final = 256
+
+
+def first_sample_dtype(segy: SegyFile, exact: np.dtype | None) -> np.dtype:
+    """The dtype to ingest with first: float32, unless ``exact`` is given and a few evenly spaced traces already
+    hold a sample float32 cannot (then the format's own dtype at once, instead of a float32 pass that would be
+    done again). The full pass still counts inexact samples, so a file whose probe misses them is redone exactly.
+    """
+    float32 = np.dtype("float32")
+    if exact is None or segy.n_traces == 0:
+        return float32
+    rows = np.unique(np.linspace(0, segy.n_traces - 1, min(segy.n_traces, PROBE_TRACES)).astype(np.int64))
+    _, native = segy.read_trace_indices(rows, dtype=None)
+    with np.errstate(invalid="ignore", over="ignore"):
+        fits = np.array_equal(native.astype(float32).astype(native.dtype), native)
+    return float32 if fits else exact
 
 
 # --- unnormalised IBM words ------------------------------------------------------------------------------------------
@@ -126,6 +146,8 @@ class IbmWords:
         if not count or not facts.get("unnormalised_ibm_kept"):
             return cls(count)
         meta = get_group(root, layout.METADATA_GROUP)
+        if layout.IBM_POSITIONS not in meta or layout.IBM_WORDS not in meta:  # e.g. a copy that left them out
+            return cls(count)
         positions = np.asarray(get_array(meta, layout.IBM_POSITIONS)[...], dtype=np.int64)
         words = np.asarray(get_array(meta, layout.IBM_WORDS)[...], dtype=np.uint32)
         return cls(count, positions, words)

@@ -207,3 +207,22 @@ def test_cluster_ingest_keeps_what_the_local_one_keeps(tmp_path: Path, dask_clie
         np.testing.assert_array_equal(a.root[path][...], b.root[path][...])
         mdio_to_segy(remote, tmp_path / "out.sgy", client=dask_client)
         assert (tmp_path / "out.sgy").read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("probed", [True, False])
+def test_exact_dtype_whether_the_probe_sees_the_wide_sample_or_not(tmp_path: Path, probed: bool) -> None:
+    """One sample float32 cannot hold, in a trace the up-front probe decodes or in one it skips (then the float32
+    pass counts it and the ingestion is redone in the exact dtype): the same exact dataset either way."""
+    cols, idx = grid_columns({189: np.arange(30), 193: np.arange(20)})
+    samples = np.random.default_rng(8).integers(-1000, 1000, size=(len(idx), 5)).astype(np.int32)
+    seen = set(np.linspace(0, len(idx) - 1, min(len(idx), segy_exact.PROBE_TRACES)).astype(np.int64).tolist())
+    trace = next(t for t in range(len(idx)) if (t in seen) == probed)
+    samples[trace, 2] = 2**24 + 1
+    src = write_segy(tmp_path / "one.sgy", cols, samples, fmt=2)
+    segy_to_mdio(src.path, tmp_path / "one.mdio", (189, 193), chunksize=(8, 8, 5))
+    reader = MDIOReader(str(tmp_path / "one.mdio"))
+    assert reader.dtype == np.int32
+    assert reader.metadata_attrs[layout.ATTR_CATALOG]["segy"]["inexact_samples"] == 0
+    np.testing.assert_array_equal(reader[...].reshape(-1, 5), samples)
+    out = export_strict(tmp_path / "one.mdio", tmp_path / "one-out.sgy", "big")
+    assert out.read_bytes() == src.path.read_bytes()
