@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, gc_cmds
+from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, docs_cmds, gc_cmds
 from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
@@ -120,6 +120,8 @@ app.command("rechunk")(data_cmds.rechunk)
 app.command("plot")(data_cmds.plot)
 app.command("convert")(convert_cmds.convert)
 app.add_typer(segy_app, name="segy")
+app.add_typer(docs_cmds.docs_app, name="docs")
+app.command("stac")(docs_cmds.stac)
 
 
 def main() -> None:

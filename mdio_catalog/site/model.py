@@ -1,0 +1,254 @@
+"""What the catalog site shows, gathered read-only from the catalog, its lock and the datasets.
+
+One :class:`DatasetPage` per dataset: state (the same ``status`` the CLI prints), the spec as written in the
+catalog file, provenance and lock entry, dimensions with coordinate ranges, chunks, access patterns,
+compression, statistics and histogram, and the QC pictures. A dataset that fails to open becomes an error on its
+own page (``error``), never a failure of the whole site.
+
+Sections for lineage (issue 16), versions and the last verify result (issue 17) are filled only when the data is
+there: lineage from a catalog method ``lineage(name)`` returning ``{"upstream": [...], "downstream": [...]}``,
+versions and verify from the dataset's lock entry file (``versions`` / ``verify`` beside ``current``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mdio_catalog.site.pictures import RENDER_VERSION, Picture, render_pictures
+
+if TYPE_CHECKING:
+    from mdio_catalog.catalog import Catalog
+
+
+@dataclass
+class Dim:
+    name: str
+    size: int
+    first: str
+    last: str
+    step: str
+    chunk: int
+
+
+@dataclass
+class DatasetPage:
+    """Everything one dataset's page and its index row show."""
+
+    name: str
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    template: str = ""
+    kind: str = ""
+    state: str = ""
+    reasons: list[str] = field(default_factory=list)
+    output: str = ""
+    spec_text: str = ""
+    record: dict[str, Any] | None = None
+    lock_text: str = ""
+    built: str = ""
+    shape: list[int] = field(default_factory=list)
+    size_bytes: int | None = None
+    dims: list[Dim] = field(default_factory=list)
+    access_patterns: dict[str, list[int] | None] = field(default_factory=dict)
+    compression: dict[str, Any] = field(default_factory=dict)
+    pictures: list[Picture] = field(default_factory=list)
+    pictures_reused: bool = False
+    lineage: dict[str, list[str]] | None = None
+    versions: list[dict[str, Any]] | None = None
+    verify: dict[str, Any] | None = None
+    error: str = ""
+
+    @property
+    def search_text(self) -> str:
+        return " ".join([self.name, self.template, self.kind, self.state, self.description, *self.tags]).lower()
+
+
+def gather(catalog: Catalog, out: Path, *, pictures: bool = True) -> list[DatasetPage]:
+    """Pages of every dataset in file order; pictures go to ``out/assets/NAME/``."""
+    written = _datasets_as_written(catalog.path)
+    pages = []
+    for status in catalog.status():
+        pages.append(_page(catalog, status, written.get(status.name, ""), out, pictures))
+    return pages
+
+
+def _page(catalog: Catalog, status: Any, spec_text: str, out: Path, pictures: bool) -> DatasetPage:
+    name = status.name
+    spec = catalog.spec.datasets[name]
+    page = DatasetPage(
+        name=name,
+        description=spec.description,
+        tags=list(spec.tags),
+        template=spec.template or "",
+        kind=spec.kind,
+        state=status.state,
+        reasons=list(status.reasons),
+        output=status.output or catalog.output_url(name),
+        spec_text=spec_text,
+    )
+    record = status.record
+    entry = _lock_entry_file(catalog, name)
+    if entry is not None:
+        page.lock_text = json.dumps(entry, indent=2, sort_keys=False, default=str)
+        page.versions = entry.get("versions") or None
+        page.verify = entry.get("verify") or None
+    page.lineage = _lineage(catalog, name)
+    if record is None:
+        return page
+    page.record = record.model_dump(mode="json")
+    page.built = record.finished.isoformat(timespec="seconds")
+    page.shape = list(record.shape)
+    page.compression = dict(record.parameters.get("compression") or {})
+    page.compression.update({k: v for k, v in record.parameters.items() if "snr" in k or "psnr" in k})
+    page.access_patterns = {k: list(v) if v is not None else None for k, v in spec.access_patterns.items()}
+    page.size_bytes = _size_on_disk(page.output)
+    if status.state == "never built" or (page.size_bytes is None and _is_local(page.output)):
+        return page
+    try:
+        _read_dataset(catalog, page, record, out, pictures)
+    except Exception as exc:  # a dataset that fails to open is an error card on its page, not a crashed site
+        page.error = f"{type(exc).__name__}: {exc}"
+    return page
+
+
+def _read_dataset(catalog: Catalog, page: DatasetPage, record: Any, out: Path, pictures: bool) -> None:
+    reader = catalog.open(page.name)
+    chunks = list(reader.chunks)
+    import numpy as np
+
+    from mdio_catalog.site.pictures import _fmt
+
+    for dim, size, chunk in zip(reader.grid.dims, reader.shape, chunks, strict=True):
+        values = np.asarray(dim.coords)
+        steps = np.unique(np.diff(values)) if values.size > 1 and values.dtype.kind in "iuf" else np.array([])
+        step = _fmt(steps[0]) if steps.size == 1 else ("irregular" if steps.size else "")
+        first = _fmt(values[0]) if values.size else ""
+        last = _fmt(values[-1]) if values.size else ""
+        page.dims.append(Dim(dim.name, int(size), first, last, step, int(chunk)))
+    for pattern in reader.access_patterns:
+        page.access_patterns.setdefault(pattern, None)
+    if not pictures:
+        return
+    folder = out / "assets" / page.name
+    key = hashlib.sha256(
+        json.dumps([RENDER_VERSION, record.spec_hash, record.finished.isoformat(), page.output]).encode()
+    ).hexdigest()
+    cache = folder / "pictures.json"
+    if cache.is_file():
+        try:
+            cached = json.loads(cache.read_text(encoding="utf-8"))
+            if cached.get("key") == key and all((folder / p["file"]).is_file() for p in cached["pictures"]):
+                page.pictures = [Picture(**p) for p in cached["pictures"]]
+                page.pictures_reused = True
+                return
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged cache is redrawn
+    spec = record.spec or {}
+    page.pictures = render_pictures(
+        reader, folder, "", domain=spec.get("domain"), value_name=_value_name(page.kind, spec)
+    )
+    cache.write_text(json.dumps({"key": key, "pictures": [p.to_data() for p in page.pictures]}), encoding="utf-8")
+
+
+def _value_name(kind: str, spec: dict[str, Any]) -> str:
+    """What the samples are: amplitude for SEG-Y, the array's key or file name for NumPy sources."""
+    if kind == "segy":
+        return "amplitude"
+    source = spec.get("source") or {}
+    if kind == "numpy":
+        stem = Path(str(source.get("numpy") or "value")).stem
+        return str(source.get("key") or stem)
+    return "value"
+
+
+def _lineage(catalog: Catalog, name: str) -> dict[str, list[str]] | None:
+    method = getattr(catalog, "lineage", None)
+    if not callable(method):
+        return None
+    try:
+        found = method(name)
+    except Exception:
+        return None
+    if isinstance(found, dict) and (found.get("upstream") or found.get("downstream")):
+        return {"upstream": list(found.get("upstream") or []), "downstream": list(found.get("downstream") or [])}
+    return None
+
+
+def _lock_entry_file(catalog: Catalog, name: str) -> dict[str, Any] | None:
+    folder = catalog.lock_path
+    if folder is None:
+        return None
+    path = Path(folder) / f"{name}.json"
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else None
+        except ValueError:
+            return None
+    record = catalog.lock_entry(name)  # an older single catalog.lock
+    return {"current": record.model_dump(mode="json")} if record is not None else None
+
+
+def _is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def _size_on_disk(url: str) -> int | None:
+    """Bytes under a local dataset folder (None for object stores and missing outputs)."""
+    if not _is_local(url):
+        return None
+    path = Path(url.removeprefix("file://"))
+    if not path.is_dir():
+        return None
+    total = 0
+    for base, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(base, f)).st_size
+            except OSError:
+                continue
+    return total
+
+
+_KEY = re.compile(r"^(\s+)([\"']?)([A-Za-z0-9_.\-]+)\2\s*:")
+
+
+def _datasets_as_written(path: Path | None) -> dict[str, str]:
+    """The text of each dataset entry in a YAML catalog file, comments included (empty for JSON or flow style)."""
+    if path is None or not path.is_file():
+        return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found: dict[str, str] = {}
+    start = next((i for i, line in enumerate(lines) if re.match(r"^datasets\s*:\s*(#.*)?$", line)), None)
+    if start is None:
+        return {}
+    indent: int | None = None
+    current: str | None = None
+    block: list[str] = []
+    for line in [*lines[start + 1 :], "end:"]:
+        stripped = line.strip()
+        if not stripped or (stripped.startswith("#") and current is not None):
+            if current is not None:
+                block.append(line)
+            continue
+        width = len(line) - len(line.lstrip())
+        if width == 0:
+            break
+        match = _KEY.match(line)
+        if indent is None and match:
+            indent = width
+        if width == indent and match:
+            if current is not None:
+                found[current] = "\n".join(block).rstrip()
+            current, block = match.group(3), [line[width:]]
+        elif current is not None:
+            block.append(line[indent or 0 :] if len(line) >= (indent or 0) else line)
+    if current is not None:
+        found[current] = "\n".join(block).rstrip()
+    return found
