@@ -150,8 +150,9 @@ def _read_dataset(catalog: Catalog, page: DatasetPage, record: Any, out: Path, p
         except (ValueError, KeyError, TypeError):
             pass  # a damaged cache is redrawn
     spec = record.spec or {}
+    others = [catalog.open(page.name, access_pattern=p) for p in reader.access_patterns if p != reader.access_pattern]
     page.pictures = render_pictures(
-        reader, folder, "", domain=spec.get("domain"), value_name=_value_name(page.kind, spec)
+        reader, folder, "", domain=spec.get("domain"), value_name=_value_name(page.kind, spec), readers=others
     )
     cache.write_text(json.dumps({"key": key, "pictures": [p.to_data() for p in page.pictures]}), encoding="utf-8")
 

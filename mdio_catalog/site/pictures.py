@@ -108,25 +108,38 @@ def sample_unit(domain: str | None, sample_name: str) -> str:
 
 
 def render_pictures(
-    reader: MDIOAccessor, folder: Path, prefix: str, *, domain: str | None, value_name: str
+    reader: MDIOAccessor,
+    folder: Path,
+    prefix: str,
+    *,
+    domain: str | None,
+    value_name: str,
+    readers: Sequence[MDIOAccessor] = (),
 ) -> list[Picture]:
     """Draw the thumbnails of ``reader`` into ``folder`` (files named ``prefix`` + kind + '.png').
 
     Two sections through the middle of the first two spatial dimensions, a slice at the middle sample, the live
     mask, and a fold map when there are dimensions beyond the first two spatial ones (pre-stack). Dimensions
     between the first two and the sample axis are held at their middle coordinate for sections and slices.
+    ``readers`` are the same dataset opened with its other access patterns: each picture reads from the one whose
+    chunks it crosses least (a time slice from ``fast_z``).
     """
     grid = reader.grid
     dims = grid.dims
     shape = tuple(int(s) for s in reader.shape)
-    chunks = tuple(int(c) for c in reader.chunks)
     ndim = len(shape)
     folder.mkdir(parents=True, exist_ok=True)
     unit = sample_unit(domain, dims[-1].name)
     pictures: list[Picture] = []
     mid = [s // 2 for s in shape]
     itemsize = int(np.dtype(reader.dtype).itemsize)
-    chunk_bytes = math.prod(chunks) * itemsize
+
+    def cheapest(key: Sequence[Any]) -> tuple[MDIOAccessor, int, int]:
+        """The reader whose chunks ``key`` crosses least, the chunk count and the bytes of one chunk."""
+        options = [reader, *readers]
+        costs = [(chunks_touched(shape, r.chunks, key) * math.prod(r.chunks), i) for i, r in enumerate(options)]
+        best = options[min(costs)[1]]
+        return best, chunks_touched(shape, best.chunks, key), math.prod(best.chunks) * itemsize
 
     def label(axis: int) -> str:
         values = np.asarray(dims[axis].coords)
@@ -143,7 +156,8 @@ def render_pictures(
     for across, kind in sections:
         key: list[Any] = [mid[a] if a not in (across, ndim - 1) else slice(None) for a in range(ndim)]
         free = [across, ndim - 1]
-        traces = np.asarray(reader[tuple(key)], dtype=np.float32)  # (across, sample)
+        source, n_chunks, chunk_bytes = cheapest(key)
+        traces = np.asarray(source[tuple(key)], dtype=np.float32)  # (across, sample)
         live = np.asarray(reader.live_mask[tuple(key[:-1])], dtype=bool)
         image, mask = traces.T, np.broadcast_to(live[np.newaxis, :], traces.T.shape)
         pictures.append(
@@ -157,13 +171,14 @@ def render_pictures(
                 label(free[1]),
                 label(free[0]),
                 value_name,
-                chunks_touched(shape, chunks, key),
+                n_chunks,
                 chunk_bytes,
             )
         )
     if ndim >= 3:
         key = [mid[a] if a >= 2 else slice(None) for a in range(ndim)]
-        values = np.asarray(reader[tuple(key)], dtype=np.float32)  # (first, second)
+        source, n_chunks, chunk_bytes = cheapest(key)
+        values = np.asarray(source[tuple(key)], dtype=np.float32)  # (first, second)
         live = np.asarray(reader.live_mask[tuple(key[:-1])], dtype=bool)
         pictures.append(
             _save_values(
@@ -176,7 +191,7 @@ def render_pictures(
                 label(0) + " (up)",
                 label(1),
                 value_name,
-                chunks_touched(shape, chunks, key),
+                n_chunks,
                 chunk_bytes,
             )
         )
