@@ -7,7 +7,8 @@ every ``step``-th value, and writes traces, headers and the live mask; statistic
 samples and merged in block order. Lossy output can be asked for by quality (``snr_db``/``psnr_db``): the tolerance
 comes from :func:`~mdio_catalog.core.quality.choose_tolerance` on sampled blocks of the selection, and the whole
 result is then measured by reading back every block right after writing it; should it miss the target, the traces
-are written again with a tighter tolerance. Everything is staged and published atomically like any other write.
+are written again with a smaller power of two (ZFP's tolerances are powers of two; each halving gains ~6 dB).
+Everything is staged and published atomically like any other write.
 Tasks run on local threads or, with ``client=``, on a dask cluster whose workers open both datasets themselves.
 """
 
@@ -32,7 +33,7 @@ from mdio_catalog.core.cluster import OperationCache, abandon_operation, operati
 from mdio_catalog.core.compressors import lossless_compressor, lossy_compressor
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
 from mdio_catalog.core.nodes import get_array
-from mdio_catalog.core.quality import choose_tolerance, sample_blocks
+from mdio_catalog.core.quality import choose_tolerance
 from mdio_catalog.core.selection import Selection, resolve_selection
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, open_root, staged_write, storage_errors
@@ -104,9 +105,11 @@ def _open(job: DeriveJob) -> _Opened:
             job.source.url, access_pattern=job.access_pattern, storage_options=dict(job.source.storage_options)
         )
         root = open_root(job.target, mode="r+")
+        traces = get_array(root, layout.data_array_path(job.target_pattern))
         return _Opened(
             reader,
-            get_array(root, layout.data_array_path(job.target_pattern)),
+            # Blocks are chunk-aligned and mostly data: zarr's all-fill check per chunk would cost a pass for nothing.
+            traces.with_config({"write_empty_chunks": True}),
             get_array(root, layout.header_array_path(job.target_pattern)),
             get_array(root, layout.live_mask_path()),
         )
@@ -168,6 +171,8 @@ class _SelectedView:
         self.reader, self.selection = reader, selection
         self.shape = selection.grid.shape
         self.chunks = chunks
+        # The upstream's statistics describe the selection only when it is everything (they calibrate the sample).
+        self.stats = reader.stats if selection.is_everything else None
 
     def __getitem__(self, key: tuple[slice, ...]) -> np.ndarray:
         source = tuple(self.selection.source_indices(axis, k.start, k.stop) for axis, k in enumerate(key))
@@ -222,7 +227,7 @@ def derive_mdio(
     tolerance_seconds = 0.0
     if quality_target is not None:
         view = _SelectedView(reader, selection, target_chunks)
-        choice = choose_tolerance(sample_blocks(view, 12), snr_db=snr_db, psnr_db=psnr_db)
+        choice = choose_tolerance(view, snr_db=snr_db, psnr_db=psnr_db, blocks=8)
         tolerance, tolerance_seconds = choice.tolerance, choice.seconds
     pattern = layout.default_access_pattern(len(shape))
     location = Location.of(target, storage_options_output)
@@ -239,7 +244,7 @@ def derive_mdio(
             if metric is None or achieved is None or achieved >= float(quality_target) or attempts >= QUALITY_ATTEMPTS:  # type: ignore[arg-type]
                 break
             assert tolerance is not None
-            tolerance *= 10 ** (-(float(quality_target) - achieved + 1.0) / 20)  # type: ignore[arg-type]
+            tolerance /= 2 ** max(1, math.ceil((float(quality_target) - achieved) / 6.02))  # type: ignore[arg-type]
         stored = _stored_bytes(staging, layout.data_array_path(pattern))
     raw = math.prod(shape) * reader.dtype.itemsize
     return DeriveReport(

@@ -3,9 +3,11 @@
 ZFP's fixed-accuracy mode bounds the absolute error by a tolerance, but what a user can judge is the quality of
 the result (the SNR an interpreter accepts, 30-50 dB), and the tolerance that gives it depends on the amplitudes
 of the survey. :func:`choose_tolerance` measures instead of guessing: it compresses a sample of chunk-sized blocks
-spread over the volume at candidate tolerances and bisects (on a log scale, from an estimate based on the sample's
-RMS) for the largest tolerance whose SNR over the sample meets the target plus a small safety margin. The caller
-then measures the whole result (:func:`snr_db` / :func:`psnr_db` on what it wrote) and records both.
+spread over the volume and walks the powers of two (ZFP rounds a tolerance down to one, so nothing between them
+changes the result) from an estimate based on the sample's RMS to the largest whose SNR over the sample meets the
+target plus a small margin; the sample's figure is shifted by the volume's RMS (or peak) over the sample's when
+that is known. The caller then measures the whole result (:func:`snr_db` / :func:`psnr_db` on what it wrote) and
+records both.
 
 Definitions (decibels, over all samples compared): SNR = 10 log10(sum x^2 / sum (x - y)^2); PSNR = 10 log10(
 max|x|^2 / mean (x - y)^2). Identical arrays give +inf; an all-zero reference gives +inf for any result that is
@@ -27,8 +29,9 @@ from mdio_catalog.exceptions import ArgumentError
 
 Metric = Literal["snr", "psnr"]
 
-#: Bisection stops when the bracket is this tight (log2 of the tolerance): about 2% of the tolerance.
-LOG2_RESOLUTION = 0.03
+#: Range of tolerances searched (powers of two; ZFP ignores the rest of a tolerance's bits).
+MIN_EXPONENT = -140
+MAX_EXPONENT = 140
 
 
 class ArrayLike(Protocol):
@@ -166,21 +169,26 @@ def choose_tolerance(
             decoded.append(restored.ravel())
         return measure(np.concatenate(originals), np.concatenate(decoded)), raw / max(1, packed)
 
-    # ZFP's error is roughly uniform within +-tolerance/2: a first guess from the RMS, then bracket and bisect.
-    guess = rms * 10 ** (-goal / 20) * math.sqrt(12)
-    low, high = math.log2(guess) - 6, math.log2(guess) + 6
-    while quality(2**low)[0] < goal and low > -140:
-        low -= 6
-    while quality(2**high)[0] >= goal and high < 140:
-        high += 6
-    while high - low > LOG2_RESOLUTION:
-        middle = (low + high) / 2
-        if quality(2**middle)[0] >= goal:
-            low = middle
-        else:
-            high = middle
-    tolerance = 2**low
-    achieved, ratio = quality(tolerance)
+    # ZFP's fixed-accuracy mode uses the largest power of two not above the tolerance, so only powers of two
+    # matter, and each doubling costs about 6 dB. Start from the RMS-based guess (the error is roughly uniform
+    # within +-tolerance/2) and walk by powers of two to the largest one that meets the goal: 2-3 compressions of
+    # the sample.
+    seen: dict[int, tuple[float, float]] = {}
+
+    def at(exponent: int) -> float:
+        if exponent not in seen:
+            seen[exponent] = quality(2.0**exponent)
+        return seen[exponent][0]
+
+    exponent = math.floor(math.log2(rms * 10 ** (-goal / 20) * math.sqrt(12)))
+    if at(exponent) >= goal:
+        while exponent < MAX_EXPONENT and at(exponent + 1) >= goal:
+            exponent += 1
+    else:
+        while exponent > MIN_EXPONENT and at(exponent) < goal:
+            exponent -= 1
+    tolerance = 2.0**exponent
+    achieved, ratio = seen.get(exponent) or quality(tolerance)
     return ToleranceChoice(
         tolerance, metric, target, achieved + shift, ratio, len(sample), values, time.perf_counter() - started
     )
