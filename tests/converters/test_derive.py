@@ -67,7 +67,8 @@ def test_a_crop_equals_numpy_slicing_of_the_upstream(upstream: tuple[Path, Path]
     assert derived.binary_header["samples_per_trace"] == selected.shape[-1]
     assert derived.binary_header["sample_interval"] == 2 * upstream_reader.binary_header["sample_interval"]
     assert derived.text_header == upstream_reader.text_header
-    assert report.lossless and report.shape == selected.shape
+    assert report.lossless
+    assert report.shape == selected.shape
 
 
 def test_the_export_of_a_crop_holds_the_original_traces(upstream: tuple[Path, Path], tmp_path: Path) -> None:
@@ -102,8 +103,10 @@ def test_lossy_by_quality_meets_the_target_and_records_what_it_measured(
     assert measured >= target
     assert report.snr_db == pytest.approx(measured, abs=1e-6)
     assert report.psnr_db == pytest.approx(psnr_db(exact, lossy), abs=1e-6)
-    assert report.tolerance is not None and report.tolerance > 0
-    assert report.size_ratio is not None and report.size_ratio > 1
+    assert report.tolerance is not None
+    assert report.tolerance > 0
+    assert report.size_ratio is not None
+    assert report.size_ratio > 1
 
 
 def test_selection_errors_are_located_and_write_nothing(upstream: tuple[Path, Path], tmp_path: Path) -> None:
