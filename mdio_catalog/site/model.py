@@ -234,13 +234,13 @@ def _datasets_as_written(path: Path | None) -> dict[str, str]:
     block: list[str] = []
     for line in [*lines[start + 1 :], "end:"]:
         stripped = line.strip()
-        if not stripped or (stripped.startswith("#") and current is not None):
-            if current is not None:
-                block.append(line)
-            continue
         width = len(line) - len(line.lstrip())
-        if width == 0:
+        if stripped and width == 0:  # the next top-level key or a column-0 comment ends the datasets
             break
+        if not stripped or stripped.startswith("#"):
+            if current is not None:
+                block.append(line[indent or 0 :])
+            continue
         match = _KEY.match(line)
         if indent is None and match:
             indent = width

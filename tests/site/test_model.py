@@ -1,0 +1,119 @@
+"""What the pages show, read from a small catalog: the spec as written, an error card for a dataset that fails to
+open (the rest of the site still builds), lineage only when the catalog knows it, and the CLI verbs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from mdio_catalog.catalog import Catalog
+from mdio_catalog.cli.app import app
+from mdio_catalog.exceptions import ArgumentError, MDIONotFoundError
+from mdio_catalog.site import build_site, make_server
+from mdio_catalog.site.model import _datasets_as_written
+from tests.catalog import post_stack_segy, stack_entry, write_catalog
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    post_stack_segy(tmp_path / "data" / "stack.sgy")
+    catalog = write_catalog(tmp_path, {"a": stack_entry(), "b": stack_entry(description="second")})
+    Catalog.from_file(catalog).build()
+    return catalog
+
+
+def test_spec_as_written_keeps_comments_and_layout(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(
+        "version: 1\nname: x\nroot: ./out\ndatasets:\n"
+        "  # the stack\n  stack:\n    template: PostStack3DTime  # rev1 bytes\n    source: {segy: s.sgy}\n\n"
+        '  "shots":\n    source:\n      segy: t.sgy\n# trailing\n',
+        encoding="utf-8",
+    )
+    written = _datasets_as_written(path)
+    assert written == {
+        "stack": "stack:\n  template: PostStack3DTime  # rev1 bytes\n  source: {segy: s.sgy}",
+        "shots": '"shots":\n  source:\n    segy: t.sgy',
+    }
+
+
+def test_a_dataset_that_fails_to_open_is_an_error_card(small: Path, tmp_path: Path) -> None:
+    (tmp_path / "out" / "b.mdio" / ".zmetadata").write_text("{not json", encoding="utf-8")
+    (tmp_path / "out" / "b.mdio" / ".zgroup").unlink()
+    report = build_site(Catalog.from_file(small), tmp_path / "site")
+    assert [e.split(":")[0] for e in report.errors] == ["b"]
+    page_b = (tmp_path / "site" / "datasets" / "b.html").read_text(encoding="utf-8")
+    assert 'id="error"' in page_b
+    assert "Cannot open the dataset" in page_b
+    page_a = (tmp_path / "site" / "datasets" / "a.html").read_text(encoding="utf-8")
+    assert 'id="error"' not in page_a
+    assert 'id="pictures"' in page_a
+    assert "cannot open" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_lineage_section_appears_when_the_catalog_knows_it(small: Path, tmp_path: Path) -> None:
+    class WithLineage(Catalog):
+        def lineage(self, name: str) -> dict[str, Any]:
+            return {"upstream": ["a"], "downstream": []} if name == "b" else {"upstream": [], "downstream": ["b"]}
+
+    build_site(WithLineage.from_file(small), tmp_path / "site", pictures=False)
+    page_b = (tmp_path / "site" / "datasets" / "b.html").read_text(encoding="utf-8")
+    assert 'id="lineage"' in page_b
+    assert 'href="a.html"' in page_b
+    assert 'href="b.html"' in (tmp_path / "site" / "datasets" / "a.html").read_text(encoding="utf-8")
+    build_site(Catalog.from_file(small), tmp_path / "plain", pictures=False)
+    assert 'id="lineage"' not in (tmp_path / "plain" / "datasets" / "b.html").read_text(encoding="utf-8")
+
+
+def test_site_uses_no_external_resources(small: Path, tmp_path: Path) -> None:
+    build_site(Catalog.from_file(small), tmp_path / "site")
+    texts = [
+        p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".css", ".js")
+    ]
+    assert len(texts) == 3 + 3  # index, two pages; css, highlight css, js
+    for text in texts:
+        for marker in ('src="http', 'href="http', "url(http", "@import", "//cdn"):
+            assert marker not in text
+
+
+def test_removed_datasets_lose_their_page(small: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build_site(Catalog.from_file(small), site, pictures=False)
+    assert (site / "datasets" / "b.html").is_file()
+    write_catalog(tmp_path, {"a": stack_entry()})
+    build_site(Catalog.from_file(small), site, pictures=False)
+    assert sorted(p.name for p in (site / "datasets").iterdir()) == ["a.html"]
+
+
+def test_cli_docs_build_and_serve_errors(small: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["docs", "build", "-c", str(small), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["pages"] == 3
+    assert data["errors"] == []
+    assert Path(data["out"]) == tmp_path / "site"
+    assert (tmp_path / "site" / "index.html").is_file()
+    with pytest.raises(MDIONotFoundError, match="docs build"):
+        make_server(tmp_path / "nothing")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ArgumentError, match="another --port"):
+            make_server(tmp_path / "site", port)
+        result = runner.invoke(app, ["docs", "serve", "-c", str(small), "--no-build", "--port", str(port)])
+        assert result.exit_code == 2
+        assert "another --port" in result.output
+    server = make_server(tmp_path / "site", 0)
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.server_close()
+    shutil.rmtree(tmp_path / "site")
