@@ -17,3 +17,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   fi
   echo "$want" > "$stamp"
 fi
+# The site tests drive the system's Chromium (never a browser downloaded at run time): Debian's package, when absent.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get > /dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests (log: .venv/apt-chromium.log) ..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && command -v sudo > /dev/null 2>&1 && sudo_cmd="sudo"
+  if ! { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium; } \
+      > .venv/apt-chromium.log 2>&1; then
+    tail -n 20 .venv/apt-chromium.log; echo "warning: chromium could not be installed; the browser tests will skip" >&2
+  fi
+fi
