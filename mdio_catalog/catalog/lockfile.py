@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import stat
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -69,6 +70,7 @@ class LockStore:
         self.folder = lock_dir_for(catalog_path)
         self.legacy_path = lock_path_for(catalog_path)
         self._legacy: LockFile | None = None  # parsed once per store, only while an old lock file exists
+        self._parsing = threading.Lock()
 
     def entry_path(self, name: str) -> Path:
         return self.folder / f"{name}{ENTRY_SUFFIX}"
@@ -131,8 +133,9 @@ class LockStore:
 
     def _legacy_lock(self) -> LockFile | None:
         if self._legacy is None and self.legacy_path.exists():
-            with contextlib.suppress(FileNotFoundError):  # migrated meanwhile: the folder has everything
-                self._legacy = LockFile.from_file(self.legacy_path)
+            with self._parsing, contextlib.suppress(FileNotFoundError):  # (gone: migrated, the folder has all)
+                if self._legacy is None:  # parsed once, also when several threads ask at once
+                    self._legacy = LockFile.from_file(self.legacy_path)
         return self._legacy if self._legacy is not None and self.legacy_path.exists() else None
 
     def leftovers(self, min_age: float) -> list[Leftover]:

@@ -24,6 +24,19 @@ from mdio_catalog.cli.common import (
 )
 
 EXIT_STALE = 1
+#: Above this many rows, tables are printed as plain aligned text: rich lays out every cell (seconds for thousands).
+PLAIN_TABLE_ROWS = 200
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A rich table for a screenful, plain aligned columns (one write, cost linear in the rows) beyond that."""
+    if len(rows) <= PLAIN_TABLE_ROWS:
+        print_table(title, columns, rows)
+        return
+    cells = [columns, *([("" if c is None else str(c)) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = [title, *("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)]
+    typer.echo("\n".join(lines))
 
 
 def _dataset_size(url: str) -> int | None:
@@ -72,9 +85,15 @@ def validate(catalog: CatalogOption = None, as_json: JsonOption = False) -> None
 
 def list_datasets(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
     """List the datasets: name, template, source, status, shape, size."""
+    from concurrent.futures import ThreadPoolExecutor
+
     cat = load_catalog(catalog)
     rows: list[dict[str, Any]] = []
-    for status in cat.status():
+    statuses = cat.status()
+    built = [s.output for s in statuses if s.record is not None]
+    with ThreadPoolExecutor(max_workers=16) as pool:  # the walks wait for the disk or the store, side by side
+        sizes = dict(zip(built, pool.map(_dataset_size, built), strict=True))
+    for status in statuses:
         resolved = cat.get(status.name)
         source = resolved.source.url or "(empty)"
         shape = status.record.shape if status.record is not None else None
@@ -86,20 +105,20 @@ def list_datasets(catalog: CatalogOption = None, as_json: JsonOption = False) ->
                 "source": str(source),
                 "status": status.state,
                 "shape": shape,
-                "size_bytes": _dataset_size(status.output) if status.record is not None else None,
+                "size_bytes": sizes.get(status.output) if status.record is not None else None,
             }
         )
     if as_json:
         emit_json(rows)
         return
-    print_table(
+    _table(
         f"{cat.name} ({cat.path})",
         ["name", "template", "source", "status", "shape", "size"],
-        (
+        [
             [r["name"], r["template"] or f"({r['kind']})", r["source"], r["status"],
              "x".join(map(str, r["shape"])) if r["shape"] else "-", human_size(r["size_bytes"])]
             for r in rows
-        ),
+        ],
     )  # fmt: skip
 
 
@@ -154,10 +173,10 @@ def status(
     if as_json:
         emit_json({"catalog": cat.name, "fresh": not stale, "datasets": [s.to_data() for s in statuses]})
     elif not quiet:
-        print_table(
+        _table(
             f"{cat.name}: {len(statuses) - len(stale)} fresh, {len(stale)} to build",
             ["name", "status", "why"],
-            ([s.name, s.state, "; ".join(s.reasons)] for s in statuses),
+            [[s.name, s.state, "; ".join(s.reasons)] for s in statuses],
         )
     if stale:
         raise typer.Exit(EXIT_STALE)
