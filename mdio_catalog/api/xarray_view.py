@@ -42,9 +42,10 @@ class _Blocks:
     the dataset on the far side, so a distributed scheduler can run the blocks too.
     """
 
-    def __init__(self, reader: MDIOAccessor, which: str) -> None:
+    def __init__(self, reader: MDIOAccessor, which: str, parallel: bool = False) -> None:
         self.reader = reader
         self.which = which
+        self.parallel = parallel  # dask blocks decode in dask's own threads; one region read uses the chunk pool
         array = {"traces": reader.trace_array, "headers": reader.header_array, "mask": reader.live_mask_array}[which]
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(getattr(reader, "header_dtype", array.dtype) if which == "headers" else array.dtype)
@@ -54,9 +55,9 @@ class _Blocks:
     def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
         key = tuple(key)
         if self.which == "traces":
-            return self.reader.read_region(key)
+            return self.reader.read_region(key, parallel=self.parallel)
         if self.which == "headers":
-            return self.reader.read_header_region(key)
+            return self.reader.read_header_region(key, parallel=self.parallel)
         return np.asarray(self.reader.live_mask_array[key], dtype=bool)
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
@@ -157,7 +158,7 @@ def to_xarray(
         raise ArgumentError(f"chunks {tuple(chunks)} must have {len(dims)} entries, one per dimension {dims}.")
     trace_blocks = _Blocks(reader, "traces")
     chunks = tuple(chunks) if chunks is not None else trace_blocks.chunks
-    traces = _lazy(trace_blocks, chunks) if dask else _indexed(trace_blocks)
+    traces = _lazy(trace_blocks, chunks) if dask else _indexed(_Blocks(reader, "traces", parallel=True))
     header_blocks = _Blocks(reader, "headers")
     header_array = _lazy(header_blocks, chunks[:-1])
     mask = _lazy(_Blocks(reader, "mask"), None)
