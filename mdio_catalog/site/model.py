@@ -169,16 +169,26 @@ def _value_name(kind: str, spec: dict[str, Any]) -> str:
 
 
 def _lineage(catalog: Catalog, name: str) -> dict[str, list[str]] | None:
-    method = getattr(catalog, "lineage", None)
-    if not callable(method):
-        return None
+    """Upstream and downstream products of ``name`` when the catalog knows its lineage (issue 16): a
+    ``lineage(name)`` mapping, or a ``graph()`` / ``lineage_graph()`` with ``upstream``/``downstream`` and
+    ``nodes`` (see catalog/graph.py); None otherwise, and the page leaves the section out."""
     try:
-        found = method(name)
-    except Exception:
+        method = getattr(catalog, "lineage", None)
+        if callable(method):
+            found = method(name)
+            up, down = list(found.get("upstream") or []), list(found.get("downstream") or [])
+        else:
+            maker = getattr(catalog, "graph", None) or getattr(catalog, "lineage_graph", None)
+            if not callable(maker):
+                return None
+            graph = maker()
+            nodes = getattr(graph, "nodes", {})
+            products = {n for n, node in nodes.items() if getattr(node, "kind", "dataset") in ("dataset", "export")}
+            up = [n for n in graph.upstream(name) if n in products]
+            down = [n for n in graph.downstream(name) if n in products]
+    except Exception:  # lineage is optional decoration: a failure leaves the section out, never the page
         return None
-    if isinstance(found, dict) and (found.get("upstream") or found.get("downstream")):
-        return {"upstream": list(found.get("upstream") or []), "downstream": list(found.get("downstream") or [])}
-    return None
+    return {"upstream": up, "downstream": down} if up or down else None
 
 
 def _lock_entry_file(catalog: Catalog, name: str) -> dict[str, Any] | None:

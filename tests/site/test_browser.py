@@ -174,3 +174,30 @@ def test_dataset_page_sections(example_site: ExampleSite, watched: Watched) -> N
     assert page.locator("#state-badge").inner_text() == "stale"
     assert "spec" in page.locator("ul.reasons").inner_text()
     watched.check_clean()
+
+
+def test_links_between_lineage_neighbours_work(example_site: ExampleSite, watched: Watched, tmp_path) -> None:
+    from mdio_catalog.catalog import Catalog
+    from mdio_catalog.site import build_site
+
+    class WithLineage(Catalog):
+        def lineage(self, name: str) -> dict[str, list[str]]:
+            chain = ["stack", "velocity", "processed"]
+            if name not in chain:
+                return {}
+            i = chain.index(name)
+            return {"upstream": chain[:i][::-1], "downstream": chain[i + 1 :]}
+
+    site = tmp_path / "site"
+    build_site(WithLineage.from_file(example_site.catalog_file), site, pictures=False)
+    watched.goto((site / "datasets" / "velocity.html").as_uri())
+    watched.page.locator("#lineage a", has_text="stack").click()
+    watched.page.wait_for_load_state("load")
+    assert watched.page.url.endswith("/datasets/stack.html")
+    watched.page.locator("#lineage a", has_text="processed").click()
+    watched.page.wait_for_load_state("load")
+    assert watched.page.locator("h1").inner_text().startswith("processed")
+    assert watched.page.locator("#lineage a", has_text="velocity").count() == 1
+    watched.goto((site / "datasets" / "gathers.html").as_uri())
+    assert watched.page.locator("#lineage").count() == 0
+    watched.check_clean()

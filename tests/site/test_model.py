@@ -117,3 +117,19 @@ def test_cli_docs_build_and_serve_errors(small: Path, tmp_path: Path) -> None:
     finally:
         server.server_close()
     shutil.rmtree(tmp_path / "site")
+
+
+def test_lineage_from_a_graph_of_the_catalog(small: Path, tmp_path: Path) -> None:
+    from mdio_catalog.catalog.graph import Edge, Node, build_graph
+
+    class WithGraph(Catalog):
+        def graph(self) -> Any:
+            nodes = [Node("stack.sgy", "segy"), Node("a", "dataset"), Node("b", "dataset")]
+            edges = [Edge("stack.sgy", "a", "ingest"), Edge("a", "b", "rechunk")]
+            return build_graph(nodes, edges)
+
+    build_site(WithGraph.from_file(small), tmp_path / "site", pictures=False)
+    page_b = (tmp_path / "site" / "datasets" / "b.html").read_text(encoding="utf-8")
+    assert 'id="lineage"' in page_b
+    assert 'href="a.html"' in page_b
+    assert "stack.sgy" not in page_b.split('id="lineage"')[1].split("</section>")[0]  # sources are not products
