@@ -155,12 +155,13 @@ def built_here(location: Location, name: str, output_url: str, previous: Provena
     record = catalog.get(PROVENANCE_KEY) if isinstance(catalog, dict) else None
     if not isinstance(record, dict) or record.get("dataset") != name:
         return False
-    if previous is not None and _same_time(record.get("started"), previous.started):
+    if previous is not None and same_time(record.get("started"), previous.started):
         return True
     return record.get("output") == output_url
 
 
-def _same_time(text: Any, when: datetime) -> bool:
+def same_time(text: Any, when: datetime) -> bool:
+    """Whether ``text`` (an ISO time as written in a record) is the instant ``when``."""
     try:
         return datetime.fromisoformat(str(text)) == when
     except ValueError:

@@ -68,6 +68,7 @@ class LockStore:
     def __init__(self, catalog_path: Path, catalog: str) -> None:
         self.catalog = catalog
         self.folder = lock_dir_for(catalog_path)
+        self._folder = str(self.folder)
         self.legacy_path = lock_path_for(catalog_path)
         self._legacy: LockFile | None = None  # parsed once per store, only while an old lock file exists
         self._parsing = threading.Lock()
@@ -103,7 +104,7 @@ class LockStore:
         return LockFile(version=1, catalog=self.catalog, entries=entries)
 
     def _read_entry(self, name: str) -> ProvenanceRecord | None:
-        path = self.entry_path(name)
+        path = os.path.join(self._folder, f"{name}{ENTRY_SUFFIX}")  # (a str: no Path objects per dataset)
         flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC  # a FIFO or a link never blocks us
         try:
             fd = os.open(path, flags)
@@ -124,7 +125,7 @@ class LockStore:
         except ValueError as exc:
             raise SpecValidationError(f"{path}: not a valid lock entry ({exc}); remove it and rebuild the dataset."
                                       ) from None  # fmt: skip
-        entry = LockEntry.from_data(data, source=str(path))
+        entry = LockEntry.from_data(data, source=path)
         if entry.current.dataset != name:
             raise SpecValidationError(
                 f"{path}: records dataset {entry.current.dataset!r}, not {name!r}; remove it and rebuild."

@@ -6,12 +6,11 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from fsspec.core import split_protocol
 
-from mdio_catalog.catalog.build import PROVENANCE_KEY
+from mdio_catalog.catalog.build import PROVENANCE_KEY, same_time
 from mdio_catalog.catalog.identity import identity_changes, source_identity
 from mdio_catalog.core import layout
 from mdio_catalog.core.store import Location, is_mdio, storage_errors
@@ -88,8 +87,7 @@ def _output_problems(record: ProvenanceRecord, output_url: str, output_options: 
     stored = catalog.get(PROVENANCE_KEY) if isinstance(catalog, dict) else None
     if not isinstance(stored, dict):
         return ["output was replaced (it carries no build provenance)"]
-    started = record.model_dump(mode="json", include={"started"})["started"]
-    if stored.get("spec_hash") != record.spec_hash or stored.get("started") != started:
+    if stored.get("spec_hash") != record.spec_hash or not same_time(stored.get("started"), record.started):
         return ["output was replaced by another build"]
     # The consolidated metadata may still list arrays that were deleted: look for each pattern's own metadata.
     # The main pattern's metadata is read (its shape); the others only need to be there.
@@ -118,7 +116,7 @@ def _output_problems(record: ProvenanceRecord, output_url: str, output_options: 
 def _exists(location: Location, relative: str) -> bool:
     with storage_errors(location):
         if location.is_local:
-            return os.path.isfile(os.path.join(location.url, relative))
+            return os.path.isfile(os.path.join(location.url, *relative.split("/")))
         fs, root = location.filesystem()
         return bool(fs.exists(f"{root}/{relative}"))
 
@@ -127,7 +125,8 @@ def _read_json(location: Location, relative: str) -> Any:
     """One small JSON file of a dataset (local: a plain read; object stores: one GET)."""
     with storage_errors(location):
         if location.is_local:
-            text = (Path(location.url) / relative).read_bytes()
+            with open(os.path.join(location.url, *relative.split("/")), "rb") as handle:
+                text = handle.read()
         else:
             fs, root = location.filesystem()
             text = fs.cat_file(f"{root}/{relative}")
