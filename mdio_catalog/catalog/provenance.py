@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 from datetime import datetime
 from typing import Any
@@ -38,7 +39,7 @@ def sampled_histogram(reader: MDIOAccessor, bins: int = HISTOGRAM_BINS) -> Histo
     representative; the exact min/max/mean/std are in the statistics)."""
     stats = reader.stats
     low, high = float(stats.get("min") or 0.0), float(stats.get("max") or 0.0)
-    if not high > low:
+    if not (high > low and math.isfinite(low) and math.isfinite(high)):  # NaN/inf: statistics of an older version
         return None
     chunks = reader.chunks
     grid = [max(1, -(-n // c)) for n, c in zip(reader.shape, chunks, strict=True)]
@@ -64,7 +65,9 @@ def provenance_record(
 ) -> ProvenanceRecord:
     """The record of one build, read back from the dataset it produced."""
     stats = reader.stats
-    statistics = Statistics(**{k: float(v or 0.0) for k, v in stats.items()})
+    values = {k: float(v or 0.0) for k, v in stats.items()}
+    # Statistics skip NaN/inf samples; a dataset written before they did may still hold NaN: no statistics then.
+    statistics = Statistics(**values) if all(math.isfinite(v) for v in values.values()) else None
     parameters: dict[str, Any] = {
         "chunks": list(reader.chunks),
         "compression": resolved.compression.to_data(exclude_defaults=False),

@@ -49,6 +49,8 @@ def build_grid(
         vector = np.asarray(coords[name]) if name in coords else np.arange(size)
         if vector.ndim != 1 or vector.size != size:
             raise ShapeError(f"Coordinates of {name!r} have shape {vector.shape}; the array has {size} along it.")
+        if vector.dtype.kind in "fc" and not bool(np.isfinite(vector).all()):  # strict JSON attributes, findable
+            raise ShapeError(f"Coordinates of {name!r} must be finite numbers; found NaN or infinity.")
         values.append(vector)
     return Grid.from_coords(names, values)
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from mdio_catalog.core.dimension import Dimension
 from mdio_catalog.core.grid import Grid
-from mdio_catalog.exceptions import GridSparsityError, GridTraceCountError
+from mdio_catalog.exceptions import GridSparsityError, GridTraceCountError, HeaderFieldError
 
 
 class GridSparsityWarning(UserWarning):
@@ -56,6 +56,12 @@ def build_geometry(
     positions: list[npt.NDArray[np.intp]] = []
     for name in index_names:
         values = np.asarray(columns[name])
+        if values.dtype.kind in "fc" and not bool(np.isfinite(values).all()):
+            bad = np.flatnonzero(~np.isfinite(values))
+            raise HeaderFieldError(
+                f"Index {name!r} is not a finite number in {bad.size} trace(s) (first: trace {int(bad[0])}, "
+                f"value {values[bad[0]]}); an index must be a number: check its byte position and type."
+            )
         unique, inverse = np.unique(values, return_inverse=True)
         dims.append(Dimension(unique, name))
         positions.append(inverse.ravel())

@@ -227,3 +227,32 @@ def test_a_valid_empty_source_still_validates_and_builds(tmp_path: Path) -> None
     grid = MDIOReader(tmp_path / "out" / "e.mdio").grid
     assert grid.shape == (3, 4, 8)
     assert grid.select_dim("crossline").values.tolist() == [0.5, 0.75, 1.0, 1.25]
+
+
+def test_non_finite_coordinates_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """A float index header holding NaN (SEG-Y) or NaN index coordinates (numpy) would make a dimension no strict
+    JSON parser reads and no label finds: refused with a typed error naming the index, nothing written."""
+    import struct
+
+    from mdio_catalog.converters.numpy import numpy_to_mdio
+    from mdio_catalog.exceptions import HeaderFieldError, ShapeError
+
+    source = tmp_path / "f.sgy"
+    write_segy(source)
+    data = bytearray(source.read_bytes())
+    for trace in range(20):  # inline as float32 at byte 189; the first trace's is NaN
+        offset = 3600 + trace * (240 + 8 * 4) + 188
+        inline = struct.unpack_from(">i", data, offset)[0]
+        struct.pack_into(">f", data, offset, float("nan") if trace == 0 else float(inline))
+    source.write_bytes(bytes(data))
+    with segyio.open(source, ignore_geometry=True) as f:  # the oracle: segyio sees the NaN bits at byte 189
+        raw = struct.unpack(">f", struct.pack(">i", f.header[0][segyio.TraceField.INLINE_3D]))[0]
+    assert math.isnan(raw)
+    with pytest.raises(HeaderFieldError, match="'inline' is not a finite number in 1 trace"):
+        segy_to_mdio(source, tmp_path / "a.mdio", [189, 193], ["inline", "crossline"], index_types=["float32", "int32"])
+    args = ("segy", "ingest", "f.sgy", "c.mdio", "-i", "inline:189:float32", "-i", "crossline:193")
+    assert_one_line_error(*cli(*args, cwd=tmp_path), "not a finite number")
+    coords = {"x": np.array([1.0, np.nan, 3.0]), "sample": np.arange(4)}
+    with pytest.raises(ShapeError, match="finite"):
+        numpy_to_mdio(np.ones((3, 4), np.float32), str(tmp_path / "n.mdio"), (3, 4), ["x", "sample"], coords)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.sgy"]
