@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, docs_cmds, gc_cmds
+from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, derive_cmds, docs_cmds, gc_cmds
 from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
@@ -117,6 +117,7 @@ app.command("open", help="Same as info: summarise a dataset given by name or pat
 app.command("export")(data_cmds.export)
 app.command("copy")(data_cmds.copy)
 app.command("rechunk")(data_cmds.rechunk)
+app.command("derive")(derive_cmds.derive)
 app.command("plot")(data_cmds.plot)
 app.command("convert")(convert_cmds.convert)
 app.add_typer(segy_app, name="segy")

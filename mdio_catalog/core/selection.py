@@ -86,7 +86,7 @@ def _range_of(dim: Dimension, bounds: Sequence[Any]) -> tuple[int, int]:
 def _index_of(dim: Dimension, value: Any) -> int:
     values = dim.values
     try:
-        hits = np.flatnonzero(values == np.asarray(value, dtype=values.dtype))
+        hits = np.flatnonzero(values == np.asarray(value))  # no cast: 103.5 must not match 103
     except (TypeError, ValueError):
         hits = np.array([], dtype=np.int64)
     if hits.size:
