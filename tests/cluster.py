@@ -46,9 +46,13 @@ def worker_task_counts(client: Any) -> dict[str, dict[str, int]]:
     return result
 
 
-def assert_ran_on_workers(client: Any, name: str) -> None:
-    """Both worker processes ran tasks named ``name`` and the test process ran none through a cluster."""
+def assert_ran_on_workers(client: Any, name: str, every_worker: bool = True) -> None:
+    """Worker processes ran tasks named ``name`` (both of them unless ``every_worker=False``, for steps of a few
+    tasks that dask may well give to one idle worker) and the test process ran none through a cluster."""
     counts = worker_task_counts(client)
     assert len(counts) == 2, counts
-    assert all(per.get(name, 0) > 0 for per in counts.values()), f"{name} did not run on every worker: {counts}"
+    ran = [per.get(name, 0) > 0 for per in counts.values()]
+    assert all(ran) if every_worker else any(ran), (
+        f"{name} did not run on {'every' if every_worker else 'a'} worker: {counts}"
+    )
     assert name not in task_counts(), f"{name} ran in the test process: {task_counts()}"
