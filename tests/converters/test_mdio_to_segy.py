@@ -490,7 +490,7 @@ def test_output_name_the_filesystem_refuses(tmp_path: Path, cube: Any) -> None:
     _, mdio, _ = cube
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    with pytest.raises(ArgumentError, match=r"output name 'x+'\.\.\. is 304 bytes; at most 200") as info:
+    with pytest.raises(ArgumentError, match=r"output name 'x+'\.\.\. is 304 bytes; at most \d+ bytes") as info:
         mdio_to_segy(mdio, out_dir / ("x" * 300 + ".sgy"))  # NAME_MAX is 255, and the staged name is longer
     assert ".partial" not in str(info.value)
     assert listing(out_dir) == []
