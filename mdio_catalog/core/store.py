@@ -97,6 +97,10 @@ def storage_errors(location: Location | str) -> Iterator[None]:
             raise MDIONotFoundError(f"Not found: {location} ({text}).") from exc
         if any(k in text for k in ("EndpointConnectionError", "ClientConnectorError", "ConnectTimeout")):
             raise StorageError(f"Cannot reach the store for {location}: {text}") from exc
+        if isinstance(exc, RuntimeError | ValueError) and any(k in text.lower() for k in ("decompress", "decod")):
+            raise MDIOFormatError(
+                f"{location}: a stored chunk cannot be decoded ({text}); the dataset is damaged, rebuild it."
+            ) from exc
         raise
 
 

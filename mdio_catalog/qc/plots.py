@@ -157,7 +157,7 @@ def plot_slice(
     key = tuple(held.get(a, slice(None, None, image_step(grid.dims[a].size))) for a in range(grid.ndim))
     dims = {a: shown(grid.dims[a], key[a]) for a in (horizontal, vertical)}  # what is drawn (decimated)
     values = np.asarray(read_traces(reader, key), dtype=np.float32)
-    live = np.asarray(reader.live_mask[key[:-1]], dtype=bool)
+    live = read_live_mask(reader, key[:-1], ())
     live_cells, total_cells = int(live.sum()), int(live.size)
     if kind == "section":
         image = values.T  # (sample, across)

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mdio_catalog.core import layout
+from mdio_catalog.core.store import storage_errors
 from mdio_catalog.exceptions import CoordinateNotFoundError, ShapeError
 
 if TYPE_CHECKING:
@@ -123,7 +124,8 @@ def read_live_mask(reader: MDIOAccessor, key: tuple[Any, ...], projected: Sequen
     """The live mask at ``key`` (one entry per spatial axis), reduced with "any" over the ``projected`` axes, read a
     slab of at most :data:`MASK_SLAB_CELLS` cells at a time along the first of them."""
     if not projected:
-        return np.asarray(reader.live_mask[key], dtype=bool)
+        with storage_errors(reader.url):
+            return np.asarray(reader.live_mask[key], dtype=bool)
     kept = [a for a, part in enumerate(key) if isinstance(part, slice)]  # axes of a read, in dataset order
     positions = tuple(kept.index(a) for a in projected)
     along = projected[0]
@@ -134,7 +136,8 @@ def read_live_mask(reader: MDIOAccessor, key: tuple[Any, ...], projected: Sequen
     for start in range(0, shape[along], slab):
         part = list(key)
         part[along] = slice(start, min(start + slab, shape[along]))
-        block = np.asarray(np.asarray(reader.live_mask[tuple(part)], dtype=bool).any(axis=positions))
+        with storage_errors(reader.url):
+            block = np.asarray(np.asarray(reader.live_mask[tuple(part)], dtype=bool).any(axis=positions))
         result = block if result is None else result | block
     assert result is not None  # a spatial axis has at least one cell (checked at open)
     return result

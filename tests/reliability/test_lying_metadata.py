@@ -136,3 +136,22 @@ def test_opening_checks_cost_no_request_on_s3(good: Path, s3_bucket: Any, s3_req
         assert not [p for _, p in requests if "/data/" in p or "/metadata/" in p], requests
         counts[name] = len(requests)
     assert counts["bad"] <= counts["good"] <= 5, counts
+
+
+def test_a_damaged_live_mask_chunk_is_a_typed_error_in_pictures(good: Path, tmp_path: Path) -> None:
+    """Not metadata, but what pictures read next: a live-mask chunk that cannot be decoded fails in one line."""
+    import shutil
+
+    from mdio_catalog.qc import plot_live_mask
+
+    damaged = tmp_path / "damaged.mdio"
+    shutil.copytree(good, damaged)
+    chunks = [p for p in (damaged / "metadata" / "live_mask").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert chunks
+    for chunk in chunks:
+        chunk.write_bytes(b"not a blosc frame")
+    with pytest.raises(MDIOFormatError, match="cannot be decoded"):
+        plot_live_mask(MDIOReader(damaged), output=tmp_path / "m.png")
+    for args in (["--live-mask"], ["--inline", "11"]):
+        assert_one_line_error(*cli("plot", str(damaged), *args, "-o", "x.png", cwd=tmp_path), "cannot be decoded")
+    assert not list(tmp_path.glob("*.png"))
