@@ -226,3 +226,56 @@ def test_exact_dtype_whether_the_probe_sees_the_wide_sample_or_not(tmp_path: Pat
     np.testing.assert_array_equal(reader[...].reshape(-1, 5), samples)
     out = export_strict(tmp_path / "one.mdio", tmp_path / "one-out.sgy", "big")
     assert out.read_bytes() == src.path.read_bytes()
+
+
+@pytest.mark.parametrize("new_chunks", [None, (3, 1, 9), (1, 3, 9), (4, 3, 9)])
+def test_unnormalised_ibm_words_with_other_export_blocks_and_a_selection(
+    tmp_path: Path, new_chunks: tuple[int, ...] | None
+) -> None:
+    """The kept words find their records whatever the export's blocks and selection: the export of a selection
+    is the source's records of the selected cells, in grid order, byte for byte."""
+    src, changed = ibm_file(tmp_path, "big", every=2)
+    mdio = ingest(src, tmp_path / "u.mdio")
+    mask = np.random.default_rng(11).random((4, 3)) < 0.6
+    mask[0, 0] = True
+    out = tmp_path / "sel.sgy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExportPrecisionWarning)
+        mdio_to_segy(mdio, out, new_chunks=new_chunks, selection_mask=mask)
+    records = np.fromfile(src, np.uint8)[3600:].reshape(12, -1)  # the source is in grid order, every cell live
+    assert out.read_bytes()[3600:] == records[mask.reshape(-1)].tobytes()
+    assert out.read_bytes()[:3600] == src.read_bytes()[:3600]
+    kept = segy_exact.IbmWords.load(MDIOReader(str(mdio)).root, {"unnormalised_ibm": changed,
+                                                                 "unnormalised_ibm_kept": True})  # fmt: skip
+    assert kept.count == kept.positions.size == changed
+
+
+def test_ibm_words_merge_and_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    a = segy_exact.IbmWords(2, np.array([5, 9]), np.array([1, 2], np.uint32))
+    b = segy_exact.IbmWords(1, np.array([3]), np.array([7], np.uint32))
+    both = a + b
+    assert both.count == 3
+    assert both.kept
+    assert both.positions.tolist() == [5, 9, 3]
+    assert (a + segy_exact.IbmWords()) is a
+    monkeypatch.setattr(segy_exact, "MAX_KEPT_WORDS", 2)
+    over = a + b
+    assert over.count == 3
+    assert not over.kept
+    assert (over + a).count == 5  # once not kept, only counted
+    assert not (over + a).kept
+
+
+def test_additional_trace_headers_with_other_export_blocks_and_a_selection(tmp_path: Path) -> None:
+    base = generated(tmp_path, 5, "little", seed=6)
+    src = with_additional_headers(base, tmp_path / "rev2.sgy", 2, seed=6)
+    mdio = ingest(src, tmp_path / "r.mdio")
+    live = np.ones((4, 3), dtype=bool)
+    live[2, 1] = False
+    mask = np.zeros((4, 3), dtype=bool)
+    mask[1:, ::2] = True
+    out = tmp_path / "sel.sgy"
+    mdio_to_segy(mdio, out, endian="little", new_chunks=(3, 2, 9), selection_mask=mask)
+    records = np.fromfile(src, np.uint8)[3600:].reshape(base.n_traces, -1)  # grid order, one per live cell
+    assert out.read_bytes()[3600:] == records[mask[live]].tobytes()
+    assert out.read_bytes()[:3600] == src.read_bytes()[:3600]
