@@ -32,10 +32,19 @@ def build(
     quiet: QuietOption = False,
 ) -> None:
     """Write the catalog site: an index of every dataset and a page per dataset with its QC pictures."""
+    from mdio_catalog.core.progress import progress
     from mdio_catalog.site.render import build_site
 
     target = _default_out(catalog, out, "site")
-    report = build_site(load_catalog(catalog), target, pictures=not no_pictures)
+    loaded = load_catalog(catalog)
+    bar = None if quiet or json_output else progress(len(loaded.list()), "site", unit="dataset")
+    try:
+        report = build_site(
+            loaded, target, pictures=not no_pictures, on_page=(lambda _: bar.update()) if bar is not None else None
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     if json_output:
         emit_json(report.to_data())
         return

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,12 +70,16 @@ class DatasetPage:
         return " ".join([self.name, self.template, self.kind, self.state, self.description, *self.tags]).lower()
 
 
-def gather(catalog: Catalog, out: Path, *, pictures: bool = True) -> list[DatasetPage]:
-    """Pages of every dataset in file order; pictures go to ``out/assets/NAME/``."""
+def gather(
+    catalog: Catalog, out: Path, *, pictures: bool = True, on_page: Callable[[str], None] | None = None
+) -> list[DatasetPage]:
+    """Pages of every dataset in file order; pictures go to ``out/assets/NAME/``; ``on_page(name)`` after each."""
     written = _datasets_as_written(catalog.path)
     pages = []
     for status in catalog.status():
         pages.append(_page(catalog, status, written.get(status.name, ""), out, pictures))
+        if on_page is not None:
+            on_page(status.name)
     return pages
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,15 +50,18 @@ class SiteReport:
         }
 
 
-def build_site(catalog: Catalog, out: str | Path, *, pictures: bool = True) -> SiteReport:
-    """Write the site of ``catalog`` into ``out`` (created; pages rewritten, unchanged pictures reused)."""
+def build_site(
+    catalog: Catalog, out: str | Path, *, pictures: bool = True, on_page: Callable[[str], None] | None = None
+) -> SiteReport:
+    """Write the site of ``catalog`` into ``out`` (created; pages rewritten, unchanged pictures reused);
+    ``on_page(name)`` is called as each dataset has been read (for progress bars)."""
     started = time.perf_counter()
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} exists and is not a folder; give --out a folder for the site.")
     (out / "datasets").mkdir(parents=True, exist_ok=True)
     (out / "static").mkdir(exist_ok=True)
-    pages = gather(catalog, out, pictures=pictures)
+    pages = gather(catalog, out, pictures=pictures, on_page=on_page)
     env = _environment()
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     common = {"catalog": catalog.spec, "generated": generated, "states": STATES}

@@ -133,3 +133,23 @@ def test_lineage_from_a_graph_of_the_catalog(small: Path, tmp_path: Path) -> Non
     assert 'id="lineage"' in page_b
     assert 'href="a.html"' in page_b
     assert "stack.sgy" not in page_b.split('id="lineage"')[1].split("</section>")[0]  # sources are not products
+
+
+def test_versions_and_verify_sections_appear_only_with_data(small: Path, tmp_path: Path) -> None:
+    from mdio_catalog.site.model import gather
+    from mdio_catalog.site.render import _environment
+
+    catalog = Catalog.from_file(small)
+    page = gather(catalog, tmp_path / "site", pictures=False)[0]
+    env = _environment()
+    common = {"catalog": catalog.spec, "generated": "now", "states": (), "root": "..", "names": {"a", "b"}}
+    plain = env.get_template("dataset.html.j2").render(page=page, **common)
+    assert 'id="versions"' not in plain
+    assert 'id="verify"' not in plain
+    page.versions = [{"version": 2, "finished": "2026-01-02T00:00:00Z", "spec_hash": "ab" * 32}]
+    page.verify = {"ok": True, "chunks_checked": 48}
+    html = env.get_template("dataset.html.j2").render(page=page, **common)
+    assert 'id="versions"' in html
+    assert "abababababab" in html
+    assert 'id="verify"' in html
+    assert "chunks_checked" in html
