@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import zarr
 
+from mdio_catalog.converters import segy_exact
 from mdio_catalog.converters.segy_exact import IbmWords
 from mdio_catalog.core.cluster import OperationCache, operation_task, run_tasks
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, TRACE_HEADER_SIZE, trace_header_dtype
@@ -313,7 +314,7 @@ def write_units(
 
     stats = SummaryStatistics()
     inexact = 0
-    ibm = IbmWords()
+    ibm_parts: list[IbmWords] = []  # merged once at the end; only counted once there are too many to keep
     early: dict[int, UnitResult] = {}
     following = 0
     for result in run_tasks(
@@ -332,7 +333,9 @@ def write_units(
             for block in done.stats:
                 stats = stats + block
             inexact += done.inexact
-            if done.ibm is not None:
-                ibm = ibm + done.ibm
+            if done.ibm is not None and done.ibm.count:
+                ibm_parts.append(done.ibm)
+                if sum(p.count for p in ibm_parts) > segy_exact.MAX_KEPT_WORDS:  # too many to keep: count them only
+                    ibm_parts = [IbmWords.merge(ibm_parts)]
             following += 1
-    return IngestResult(stats, inexact, ibm)
+    return IngestResult(stats, inexact, IbmWords.merge(ibm_parts))

@@ -87,6 +87,15 @@ class IbmWords:
         """Every one of them is kept, so the export can give back the source's bits."""
         return self.positions.size == self.count
 
+    @classmethod
+    def merge(cls, parts: Sequence[IbmWords]) -> IbmWords:
+        """All of ``parts`` in one (concatenated once, not pair by pair: thousands of units stay linear)."""
+        count = sum(p.count for p in parts)
+        if not count or count > MAX_KEPT_WORDS or not all(p.kept for p in parts):
+            return cls(count)
+        found = [p for p in parts if p.count]
+        return cls(count, np.concatenate([p.positions for p in found]), np.concatenate([p.words for p in found]))
+
     def __add__(self, other: IbmWords) -> IbmWords:
         if not other.count:
             return self

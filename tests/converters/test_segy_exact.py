@@ -279,3 +279,13 @@ def test_additional_trace_headers_with_other_export_blocks_and_a_selection(tmp_p
     records = np.fromfile(src, np.uint8)[3600:].reshape(base.n_traces, -1)  # grid order, one per live cell
     assert out.read_bytes()[3600:] == records[mask[live]].tobytes()
     assert out.read_bytes()[:3600] == src.read_bytes()[:3600]
+
+
+def test_ibm_words_merge_many_parts_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = [segy_exact.IbmWords(1, np.array([i]), np.array([i], np.uint32)) for i in range(50)]
+    merged = segy_exact.IbmWords.merge([*parts, segy_exact.IbmWords()])
+    assert merged.count == 50
+    assert merged.positions.tolist() == list(range(50))
+    monkeypatch.setattr(segy_exact, "MAX_KEPT_WORDS", 49)
+    assert not segy_exact.IbmWords.merge(parts).kept
+    assert segy_exact.IbmWords.merge([]).count == 0
