@@ -248,6 +248,8 @@ class SegyFile:
         """
         raw, where = self._gather(indices)
         headers, samples = self._split(raw, dtype)
+        if _ascending(where, raw.shape[0]):  # asked in file order without repeats: no reordering copy
+            return headers, samples
         return headers[where], samples[where]
 
     def read_trace_records(self, indices: npt.ArrayLike) -> npt.NDArray[np.uint8]:
@@ -255,8 +257,7 @@ class SegyFile:
         ``indices``, ``(n, trace_size)`` ``uint8`` in the order asked: for byte-exact copies of what the file holds.
         """
         raw, where = self._gather(indices)
-        ascending = where.size == raw.shape[0] and bool(np.all(where[1:] > where[:-1]))
-        return raw if ascending else raw[where]
+        return raw if _ascending(where, raw.shape[0]) else raw[where]
 
     def _gather(self, indices: npt.ArrayLike) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
         """Raw records of the distinct ``indices`` in ascending order, and where each asked index sits among them."""
@@ -324,6 +325,11 @@ class SegyFile:
     def __setstate__(self, state: dict[str, Any]) -> None:
         path = state.pop("path")
         self.__init__(path, **state)  # type: ignore[misc]
+
+
+def _ascending(where: np.ndarray, n_unique: int) -> bool:
+    """``where`` (see ``SegyFile._gather``) selects every distinct record once, in order: the identity."""
+    return where.size == n_unique and bool(np.all(where[1:] > where[:-1]))
 
 
 def _runs(sorted_unique: np.ndarray) -> list[tuple[int, int]]:
