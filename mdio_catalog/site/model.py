@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,43 +123,65 @@ def _page(catalog: Catalog, status: Any, spec_text: str, out: Path, pictures: bo
 
 
 def _read_dataset(catalog: Catalog, page: DatasetPage, record: Any, out: Path, pictures: bool) -> None:
+    """Dimensions, access patterns and pictures; all taken from ``assets/NAME/pictures.json`` without opening the
+    dataset while its build (spec hash, build time, output) is the one they were drawn from."""
+    folder = out / "assets" / page.name
+    key = hashlib.sha256(
+        json.dumps([RENDER_VERSION, record.spec_hash, record.finished.isoformat(), page.output]).encode()
+    ).hexdigest()
+    cache = folder / "pictures.json"
+    cached = _cached(cache, key, folder)
+    if cached is not None and (cached["pictures"] or not pictures):
+        page.dims = [Dim(**d) for d in cached["dims"]]
+        for pattern in cached["patterns"]:
+            page.access_patterns.setdefault(pattern, None)
+        if pictures:
+            page.pictures = [Picture(**p) for p in cached["pictures"]]
+            page.pictures_reused = True
+        return
     reader = catalog.open(page.name)
-    chunks = list(reader.chunks)
     import numpy as np
 
     from mdio_catalog.site.pictures import _fmt
 
-    for dim, size, chunk in zip(reader.grid.dims, reader.shape, chunks, strict=True):
+    for dim, size, chunk in zip(reader.grid.dims, reader.shape, reader.chunks, strict=True):
         values = np.asarray(dim.coords)
         steps = np.unique(np.diff(values)) if values.size > 1 and values.dtype.kind in "iuf" else np.array([])
         step = _fmt(steps[0]) if steps.size == 1 else ("irregular" if steps.size else "")
         first = _fmt(values[0]) if values.size else ""
         last = _fmt(values[-1]) if values.size else ""
         page.dims.append(Dim(dim.name, int(size), first, last, step, int(chunk)))
-    for pattern in reader.access_patterns:
+    patterns = reader.access_patterns
+    for pattern in patterns:
         page.access_patterns.setdefault(pattern, None)
-    if not pictures:
-        return
-    folder = out / "assets" / page.name
-    key = hashlib.sha256(
-        json.dumps([RENDER_VERSION, record.spec_hash, record.finished.isoformat(), page.output]).encode()
-    ).hexdigest()
-    cache = folder / "pictures.json"
-    if cache.is_file():
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-            if cached.get("key") == key and all((folder / p["file"]).is_file() for p in cached["pictures"]):
-                page.pictures = [Picture(**p) for p in cached["pictures"]]
-                page.pictures_reused = True
-                return
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache is redrawn
-    spec = record.spec or {}
-    others = [catalog.open(page.name, access_pattern=p) for p in reader.access_patterns if p != reader.access_pattern]
-    page.pictures = render_pictures(
-        reader, folder, "", domain=spec.get("domain"), value_name=_value_name(page.kind, spec), readers=others
-    )
-    cache.write_text(json.dumps({"key": key, "pictures": [p.to_data() for p in page.pictures]}), encoding="utf-8")
+    if pictures:
+        spec = record.spec or {}
+        others = [catalog.open(page.name, access_pattern=p) for p in patterns if p != reader.access_pattern]
+        page.pictures = render_pictures(
+            reader, folder, "", domain=spec.get("domain"), value_name=_value_name(page.kind, spec), readers=others
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {
+        "key": key,
+        "dims": [asdict(d) for d in page.dims],
+        "patterns": patterns,
+        "pictures": [p.to_data() for p in page.pictures],
+    }
+    cache.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _cached(cache: Path, key: str, folder: Path) -> dict[str, Any] | None:
+    """The cache of this build, None when absent, of another build, damaged or missing a picture file."""
+    if not cache.is_file():
+        return None
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("key") != key or not all((folder / p["file"]).is_file() for p in data["pictures"]):
+            return None
+        data["dims"], data["patterns"] = list(data["dims"]), list(data["patterns"])
+        return data if isinstance(data, dict) else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # a damaged cache is redrawn
 
 
 def _value_name(kind: str, spec: dict[str, Any]) -> str:

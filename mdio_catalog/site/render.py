@@ -142,17 +142,21 @@ def highlight_yaml(text: str) -> Any:
 
 
 def highlight_json(data: Any) -> Any:
+    """JSON as an escaped block, not tokenised: lock entries are long (histograms) and pygments would cost more
+    than the rest of the page."""
+    from markupsafe import Markup, escape
+
     text = data if isinstance(data, str) else json.dumps(data, indent=2, default=str)
-    return _highlight(text, "json")
+    return Markup(f'<div class="hl"><pre>{escape(text)}</pre></div>')
 
 
 def _highlight(text: str, language: str) -> Any:
     from markupsafe import Markup
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
-    from pygments.lexers import JsonLexer, YamlLexer
+    from pygments.lexers import YamlLexer
 
-    lexer = YamlLexer() if language == "yaml" else JsonLexer()
+    lexer = YamlLexer()
     return Markup(highlight(text, lexer, HtmlFormatter(cssclass="hl")))
 
 
