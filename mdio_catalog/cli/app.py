@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, derive_cmds, docs_cmds, gc_cmds
+from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, derive_cmds, docs_cmds, gc_cmds, verify_cmds
 from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
@@ -47,9 +47,7 @@ class _FriendlyErrors(TyperGroup):
             if "--debug" in args or type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as it was
                 raise
             command = exc.ctx.command_path if exc.ctx is not None else (info_name or "mdio-catalog")
-            typer.echo(
-                f"error: {exc.format_message()} (options go after the command; see {command} --help)", err=True
-            )
+            typer.echo(f"error: {exc.format_message()} (options go after the command; see {command} --help)", err=True)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
 
     def invoke(self, ctx: Any) -> Any:
@@ -118,6 +116,8 @@ app.command("export")(data_cmds.export)
 app.command("copy")(data_cmds.copy)
 app.command("rechunk")(data_cmds.rechunk)
 app.command("derive")(derive_cmds.derive)
+app.command("verify")(verify_cmds.verify)
+app.command("checksum")(verify_cmds.checksum)
 app.command("plot")(data_cmds.plot)
 app.command("convert")(convert_cmds.convert)
 app.add_typer(segy_app, name="segy")

@@ -13,6 +13,7 @@ is reported as such (``recorded=False``), not as damaged.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -195,12 +196,18 @@ def _deep(root: zarr.Group) -> dict[str, Any]:
     patterns = sorted(p for p in (layout.access_pattern_of(n) for n in root[layout.DATA_GROUP].array_keys()) if p)  # type: ignore[union-attr]
     data = root[layout.data_array_path(patterns[0])] if patterns else None
     stats = SummaryStatistics()
+    undecodable: list[str] = []
     if isinstance(data, zarr.Array):
         step = max(1, int(data.chunks[0]))
         for start in range(0, int(data.shape[0]), step):
-            stats = stats + SummaryStatistics.of(np.asarray(data[start : start + step]))
+            try:
+                stats = stats + SummaryStatistics.of(np.asarray(data[start : start + step]))
+            except Exception:  # a damaged chunk the codec refuses: name every such chunk of this row of chunks
+                undecodable.extend(_undecodable(data, start))
     recomputed = stats.to_dict()
-    differences = {}
+    differences: dict[str, Any] = {}
+    if undecodable:
+        differences["undecodable_chunks"] = {"stored": undecodable, "recomputed": None}
     for name in ("mean", "std", "rms", "min", "max"):
         stored = attrs.get(name)
         value = recomputed.get(name)
@@ -211,6 +218,20 @@ def _deep(root: zarr.Group) -> dict[str, Any]:
     if isinstance(trace_count, int) and trace_count != live:
         differences["trace_count"] = {"stored": trace_count, "recomputed": live}
     return {"ok": not differences, "live_traces": live, "differences": differences, "stats": recomputed}
+
+
+def _undecodable(data: zarr.Array, start: int) -> list[str]:
+    """Keys of the chunks of the chunk row at ``start`` that do not decode."""
+    bad = []
+    chunks = [int(c) for c in data.chunks]
+    grids = [range(0, int(n), c) for n, c in zip(data.shape[1:], chunks[1:], strict=True)]
+    for rest in itertools.product(*grids):
+        region = tuple(slice(o, o + c) for o, c in zip((start, *rest), chunks, strict=True))
+        try:
+            data[region]
+        except Exception:
+            bad.append(f"{data.path}/" + "/".join(str(o // c) for o, c in zip((start, *rest), chunks, strict=True)))
+    return bad
 
 
 def record_existing(path_or_url: str, storage_options: dict[str, Any] | None = None) -> int:
