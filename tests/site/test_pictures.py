@@ -100,3 +100,42 @@ def test_pictures_are_reused_until_the_dataset_changes(example_site: ExampleSite
     third = build_site(example_site.catalog(), site)
     assert third.pictures_reused == first.pictures - 4  # velocity's four pictures were drawn again
     assert png.stat().st_mtime_ns > before
+
+
+_OPENED: list[str] = []
+_RECORDING: list[bool] = []
+_HOOKED: list[bool] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _RECORDING and event == "open" and isinstance(args[0], str):
+        _OPENED.append(args[0])
+
+
+def test_pictures_open_only_the_chunk_files_they_report(example_site: ExampleSite, tmp_path) -> None:
+    """Measured, not computed: every file the renderer opens is recorded by a Python audit hook (a real event of
+    the interpreter for open()/os.open(), in every thread), and the trace chunk files opened are exactly the chunks
+    the pictures say they read."""
+    import sys
+
+    from mdio_catalog.site.pictures import render_pictures
+
+    catalog = example_site.catalog()
+    reader = catalog.open("stack")
+    fast_z = catalog.open("stack", access_pattern="fast_z")
+    if not _HOOKED:  # audit hooks cannot be removed: one for the session, recording only inside this test
+        sys.addaudithook(_audit)
+        _HOOKED.append(True)
+    _OPENED.clear()
+    _RECORDING.append(True)
+    try:
+        pictures = render_pictures(reader, tmp_path, "", domain="time", value_name="amplitude", readers=[fast_z])
+    finally:
+        _RECORDING.clear()
+    chunk_files = [p for p in _OPENED if "chunked_" in p and "/metadata/" not in p]
+    by_pattern = {"012": 0, "fast_z": 0}
+    for path in chunk_files:  # each picture opens its own chunks once (the two sections share 4 of them)
+        by_pattern["fast_z" if "chunked_fast_z" in path else "012"] += 1
+    read = {p.kind: p.chunks_read for p in pictures}
+    assert by_pattern == {"012": read["inline"] + read["crossline"], "fast_z": read["slice"]}
+    assert len(set(chunk_files)) == 16 + 12 - 4 + 1 < 3 * 4 * 4  # not the whole cube (48 chunks)
