@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mdio_catalog.specs.limits import MAX_OUTPUT_NAME_BYTES
+
 #: A device that never ends when read: a source must be refused before anything reads it.
 ENDLESS_DEVICE = "/dev/zero"
 
@@ -168,7 +170,7 @@ def catalog_cases(folder: Path) -> list[Case]:
             "name-too-long-to-stage",
             HEAD + "datasets:\n  " + "a" * 199 + ":\n" + STACK,
             "SpecValidationError",
-            "at most 200 bytes",
+            f"at most {MAX_OUTPUT_NAME_BYTES} bytes",
         ),
         _catalog_case(
             folder,
