@@ -77,6 +77,13 @@ class MDIOSettings(BaseSettings):
     max_chunk_mib: float = Field(
         1024, gt=0, description="Largest uncompressed chunk in MiB (specs assume 4-byte values)."
     )
+    checksums: bool = Field(
+        True,
+        description=(
+            "Record a CRC32C of every stored chunk object when a dataset is published (checksums/ group; "
+            "`mdio-catalog verify` compares against it)."
+        ),
+    )
     segy_spill: bool = Field(
         True,
         description=(

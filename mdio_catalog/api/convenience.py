@@ -200,6 +200,11 @@ def rechunk_batch(
     with target_lock(location, what="rechunk"):  # no build or other rechunk of this dataset meanwhile
         _rechunk_batch(source, chunks_list, suffix_list, compressor, overwrite, client)
         remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP))
+        if get_settings().checksums:  # the new patterns join the dataset's checksum record
+            from mdio_catalog.core.verify import record_existing
+
+            paths = [f(str(s)) for s in suffix_list for f in (layout.data_array_path, layout.header_array_path)]
+            record_existing(source.url, source.storage_options or None, only=paths)
 
 
 def _rechunk_batch(
@@ -293,10 +298,14 @@ def _create_target(
 
 
 def _drop_pattern(root: zarr.Group, suffix: str) -> None:
+    from mdio_catalog.core.checksums import GROUP, record_name
+
     for group, name in ((layout.DATA_GROUP, layout.data_array_name(suffix)),
                         (layout.METADATA_GROUP, layout.header_array_name(suffix))):  # fmt: skip
         with contextlib.suppress(KeyError, FileNotFoundError):
             del get_group(root, group)[name]
+        with contextlib.suppress(KeyError, FileNotFoundError, MDIOFormatError):  # its checksum record goes too
+            del get_group(root, GROUP)[record_name(f"{group}/{name}")]
     zarr.consolidate_metadata(root.store)
 
 
@@ -324,6 +333,8 @@ def _plan_passes(source: MDIOAccessor, target_chunks: Sequence[tuple[int, ...]])
 def _copy_pass(
     source: MDIOAccessor, targets: Sequence[tuple[zarr.Array, zarr.Array]], suffixes: Sequence[str], client: Any
 ) -> None:
+    if 0 in source.shape:  # a dataset without traces (e.g. from another tool): no cell to copy, the arrays stand
+        return
     block = _block_for(source.shape, [source.trace_array.chunks, *(t[0].chunks for t in targets)])
     blocks: Iterator[Block] = spatial_blocks(source.shape, block)
     total = math.prod(-(-n // b) for n, b in zip(source.shape, block, strict=True))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,11 +235,18 @@ def _undecodable(data: zarr.Array, start: int) -> list[str]:
     return bad
 
 
-def record_existing(path_or_url: str, storage_options: dict[str, Any] | None = None) -> int:
-    """Write the checksum record of a dataset from its objects as they are now; return the chunks recorded."""
+def record_existing(
+    path_or_url: str, storage_options: dict[str, Any] | None = None, only: Iterable[str] | None = None
+) -> int:
+    """Write the checksum record of a dataset from its objects as they are now (of the arrays ``only``, when
+    given: a rechunk records its new patterns and leaves the rest of the record alone); return the chunks
+    recorded."""
     location = Location.of(path_or_url, storage_options)
     root = open_root(location, mode="r+")
     arrays = stored_arrays(root)
+    if only is not None:
+        wanted = {path.strip("/") for path in only}
+        arrays = [a for a in arrays if a.path in wanted]
     recorder = ChecksumRecorder(arrays)
     total = 0
     for array in arrays:
@@ -255,3 +263,18 @@ def record_existing(path_or_url: str, storage_options: dict[str, Any] | None = N
         recorder.write(root)
         zarr.consolidate_metadata(root.store)
     return total
+
+
+def record_published(staging: Location) -> None:
+    """Record the checksums of a dataset just written to ``staging``, before it is published (on when
+    ``MDIO_CATALOG_CHECKSUMS`` is, for v0 datasets; a v1 store is left alone). Local stagings are read back from
+    the page cache the writing just filled, on the chunk thread pool."""
+    from mdio_catalog.exceptions import MDIOFormatError, MDIONotFoundError
+    from mdio_catalog.settings import get_settings
+
+    if not get_settings().checksums:
+        return
+    try:
+        record_existing(staging.url, dict(staging.storage_options) or None)
+    except (MDIOFormatError, MDIONotFoundError):
+        return  # not a v0 MDIO hierarchy (a v1 conversion): nothing of ours to record

@@ -7,8 +7,10 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from mdio_catalog.converters.numpy import numpy_to_mdio
+from mdio_catalog.settings import get_settings
 from tests.reliability.clirun import cli, strict_loads
 
 
@@ -18,9 +20,15 @@ def digest(folder: Path) -> dict[str, str]:
     }
 
 
-def test_checksum_then_verify_clean_and_damaged(tmp_path: Path) -> None:
+def test_checksum_then_verify_clean_and_damaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     dataset = tmp_path / "a.mdio"
-    numpy_to_mdio(np.arange(8 * 6 * 20, dtype=np.float32).reshape(8, 6, 20), str(dataset), (4, 3, 10))
+    monkeypatch.setenv("MDIO_CATALOG_CHECKSUMS", "0")  # as built before checksums existed
+    get_settings.cache_clear()
+    try:
+        numpy_to_mdio(np.arange(8 * 6 * 20, dtype=np.float32).reshape(8, 6, 20), str(dataset), (4, 3, 10))
+    finally:
+        monkeypatch.delenv("MDIO_CATALOG_CHECKSUMS")
+        get_settings.cache_clear()
     code, stdout, _ = cli("verify", str(dataset), cwd=tmp_path)
     assert code == 0
     assert "no checksum record" in stdout

@@ -18,6 +18,7 @@ from mdio_catalog import MDIOReader
 from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.core.checksums import ArrayGrid, ChecksumRecorder, RecordingStore, read_record
 from mdio_catalog.core.verify import record_existing, verify_dataset
+from mdio_catalog.settings import get_settings
 
 VALUES = np.random.default_rng(5).normal(size=(12, 10, 40)).astype(np.float32)
 
@@ -27,10 +28,27 @@ def make(path: Path) -> Path:
     return path
 
 
+def test_without_checksums_verify_says_so_and_checksum_adds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MDIO_CATALOG_CHECKSUMS", "0")  # as built before checksums existed
+    get_settings.cache_clear()
+    try:
+        dataset = make(tmp_path / "a.mdio")
+    finally:
+        monkeypatch.delenv("MDIO_CATALOG_CHECKSUMS")
+        get_settings.cache_clear()
+    report = verify_dataset(str(dataset))
+    assert report.recorded is False  # says so, does not fail
+    assert not report.ok
+    assert record_existing(str(dataset)) > 0
+    assert verify_dataset(str(dataset)).ok
+
+
 def test_the_record_equals_an_independent_crc_of_every_stored_file(tmp_path: Path) -> None:
-    dataset = make(tmp_path / "a.mdio")
-    assert verify_dataset(str(dataset)).recorded is False  # built before checksums: says so, does not fail
-    count = record_existing(str(dataset))
+    dataset = make(tmp_path / "a.mdio")  # recorded when published
+    count = sum(1 for p in (dataset / "data").rglob("*") if p.is_file() and not p.name.startswith("."))
+    count += sum(1 for p in (dataset / "metadata").rglob("*") if p.is_file() and not p.name.startswith("."))
     record = read_record(zarr.open_group(str(dataset), mode="r"))
     assert record is not None
     files = 0
@@ -147,3 +165,18 @@ def test_sample_reads_only_its_share(tmp_path: Path, s3_bucket: Any, s3_requests
     assert report.ok
     assert report.objects_read == len(chunk_gets)
     assert len(chunk_gets) <= sum(max(1, -(-a.recorded // 4)) for a in report.arrays) < count
+
+
+def test_a_rechunk_adds_its_patterns_to_the_record(tmp_path: Path) -> None:
+    from mdio_catalog import MDIOWriter, rechunk
+
+    dataset = make(tmp_path / "a.mdio")
+    rechunk(MDIOWriter(str(dataset), access_pattern="012"), (12, 10, 4), "fast_z")
+    record = read_record(zarr.open_group(str(dataset), mode="r"))
+    assert record is not None
+    assert {"data/chunked_fast_z", "metadata/chunked_fast_z_trace_headers", "data/chunked_012"} <= set(record)
+    assert np.count_nonzero(record["data/chunked_fast_z"]) == 10  # 40 samples / 4, one chunk each
+    assert verify_dataset(str(dataset)).ok
+    (dataset / "data" / "chunked_fast_z" / "0" / "0" / "3").write_bytes(b"changed")
+    report = verify_dataset(str(dataset))
+    assert [key for a in report.arrays for key in a.differing] == ["data/chunked_fast_z/0/0/3"]

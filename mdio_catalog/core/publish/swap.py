@@ -257,6 +257,9 @@ def staged_write(
                         on_aside(aside)
             else:
                 check_replaceable(location, overwrite, owned=owned)  # nothing appeared meanwhile
+            from mdio_catalog.core.verify import record_published  # (the verify layer reads through chunkfetch)
+
+            record_published(staging)  # checksums of what is about to become current
             promote(staging, location, token)
             if on_published is not None:
                 on_published()
