@@ -256,3 +256,33 @@ def test_non_finite_coordinates_are_refused_before_anything_is_written(tmp_path:
     with pytest.raises(ShapeError, match="finite"):
         numpy_to_mdio(np.ones((3, 4), np.float32), str(tmp_path / "n.mdio"), (3, 4), ["x", "sample"], coords)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.sgy"]
+
+
+def test_a_dataset_without_traces_from_elsewhere_is_handled_by_every_command(tmp_path: Path) -> None:
+    """We refuse to make one, but another tool may have (0 x 0 x 8): info, rechunk, plot and copy handle it, and
+    export says there is nothing to export, each as a real process."""
+    from mdio_catalog.core.dimension import Dimension
+    from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, create_empty
+    from mdio_catalog.core.grid import Grid
+
+    none = np.array([], dtype=np.int64)
+    grid = Grid([Dimension(none, "inline"), Dimension(none, "crossline"), Dimension(np.arange(8) * 4, "sample")])
+    variable = MDIOVariableConfig(name="chunked_012", dtype="float32", chunks=(4, 4, 8))
+    create_empty(MDIOCreateConfig(path=str(tmp_path / "z.mdio"), grid=grid, variables=[variable]))
+    code, out, err = cli("info", "z.mdio", "--json", cwd=tmp_path)
+    assert code == 0, err
+    info = strict_loads(out)
+    assert info["shape"] == [0, 0, 8]
+    assert info["dimensions"][0] == {"name": "inline", "size": 0, "min": None, "max": None}
+    for args in (
+        ("rechunk", "z.mdio", "--chunks", "1,1,8", "--suffix", "fast_il"),
+        ("plot", "z.mdio", "--live-mask", "-o", "m.png"),
+        ("plot", "z.mdio", "--sample", "4", "-o", "s.png"),
+        ("copy", "z.mdio", "c.mdio"),
+    ):
+        code, _out, err = cli(*args, cwd=tmp_path)
+        assert code == 0, (args, err)
+    assert MDIOReader(tmp_path / "z.mdio", access_pattern="fast_il").shape == (0, 0, 8)
+    assert MDIOReader(tmp_path / "c.mdio").shape == (0, 0, 8)
+    assert_one_line_error(*cli("export", "z.mdio", "z.sgy", cwd=tmp_path), "Nothing to export")
+    assert not (tmp_path / "z.sgy").exists()
