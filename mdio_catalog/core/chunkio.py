@@ -12,6 +12,7 @@ Anything else falls back to zarr.
 from __future__ import annotations
 
 import itertools
+import struct
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,7 @@ import numpy.typing as npt
 import zarr
 
 from mdio_catalog.core.chunkfetch import ChunkObjects, ChunkTask
+from mdio_catalog.exceptions import MDIOFormatError
 
 _local = threading.local()
 
@@ -37,6 +39,7 @@ class ChunkReader:
         # Structured arrays (trace headers) fill with zero bytes, as every MDIO writer sets them.
         self.fill = np.zeros((), self.dtype) if self.dtype.fields else (getattr(meta, "fill_value", 0) or 0)
         self.objects = objects
+        self.name = str(array.path)
 
     @classmethod
     def for_array(cls, array: zarr.Array, objects: ChunkObjects | None) -> ChunkReader | None:
@@ -108,5 +111,19 @@ class ChunkReader:
         if self.codec is None:
             buffer[...] = np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
         else:
+            if getattr(self.codec, "codec_id", None) == "blosc":
+                _check_blosc_frame(raw, buffer.nbytes, f"{self.name}/{task.key}")
             self.codec.decode(raw, out=buffer)
         out[task.target] = buffer[task.inside]
+
+
+def _check_blosc_frame(raw: memoryview | bytes, expected: int, where: str) -> None:
+    """A Blosc frame's header says how many bytes it holds and decodes to; Blosc 1 trusts it and reads past a
+    truncated object into whatever memory follows, so a damaged chunk would read as wrong numbers, silently."""
+    size = len(raw)
+    nbytes, cbytes = (struct.unpack_from("<I", raw, at)[0] for at in (4, 12)) if size >= 16 else (-1, -1)
+    if cbytes != size or nbytes != expected:
+        raise MDIOFormatError(
+            f"Stored chunk {where} is damaged: {size} bytes where its Blosc header says {cbytes} bytes "
+            f"decoding to {nbytes} (expected {expected}); rebuild the dataset."
+        )

@@ -155,3 +155,20 @@ def test_a_damaged_live_mask_chunk_is_a_typed_error_in_pictures(good: Path, tmp_
     for args in (["--live-mask"], ["--inline", "11"]):
         assert_one_line_error(*cli("plot", str(damaged), *args, "-o", "x.png", cwd=tmp_path), "cannot be decoded")
     assert not list(tmp_path.glob("*.png"))
+
+
+def test_a_truncated_trace_chunk_is_refused_not_read_as_other_numbers(good: Path, tmp_path: Path) -> None:
+    """Blosc 1 trusts a frame's header: a chunk object cut short used to decode into wrong numbers silently."""
+    import shutil
+
+    damaged = tmp_path / "cut.mdio"
+    shutil.copytree(good, damaged)
+    chunk = damaged / "data" / "chunked_012" / "0" / "0" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    reader = MDIOReader(damaged)
+    np.testing.assert_array_equal(reader[:, 4:], MDIOReader(good)[:, 4:])  # the other chunk still reads
+    with pytest.raises(MDIOFormatError, match=r"chunked_012/0/0/0 is damaged: 20 bytes"):
+        reader[:]
+    line = assert_one_line_error(*cli("plot", str(damaged), "--inline", "11", "-o", "x.png", cwd=tmp_path))
+    assert "is damaged" in line
+    assert not (tmp_path / "x.png").exists()
