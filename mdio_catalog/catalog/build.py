@@ -8,6 +8,7 @@ leaves the previous version readable and nothing that looks like a dataset.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
 from mdio_catalog.api.convenience import rechunk_batch
 from mdio_catalog.catalog.identity import source_identity
 from mdio_catalog.catalog.provenance import provenance_record
+from mdio_catalog.converters.derive import DeriveReport, derive_mdio
 from mdio_catalog.converters.numpy import numpy_to_mdio
 from mdio_catalog.converters.segy import segy_to_mdio
 from mdio_catalog.core import layout
@@ -29,6 +31,7 @@ from mdio_catalog.core.factory import create_empty
 from mdio_catalog.core.publish import staged_write
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import CatalogError, ForeignContentError, SpecError
+from mdio_catalog.specs.derived import DatasetSource
 from mdio_catalog.specs.provenance import ProvenanceRecord
 from mdio_catalog.specs.resolve import ResolvedDataset
 from mdio_catalog.specs.sources import NumpySource
@@ -66,6 +69,7 @@ def build_dataset(
     force_aside: bool = False,
     on_aside: Callable[[Path], None] | None = None,
     on_published: Callable[[ProvenanceRecord], None] | None = None,
+    upstream: ProvenanceRecord | None = None,
 ) -> ProvenanceRecord:
     """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete).
 
@@ -95,6 +99,7 @@ def build_dataset(
         return built_here(location, resolved.name, output_url, previous)
 
     built: list[ProvenanceRecord] = []
+    derived: dict[str, Any] = {}
 
     def published() -> None:
         if on_published is not None:
@@ -103,13 +108,15 @@ def build_dataset(
     with staged_write(
         target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside, on_published=published
     ) as staging:
-        main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client)
+        main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client, derived)
         # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
         writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
         if resolved.kind != "empty" and resolved.access_patterns:
             suffixes = list(resolved.access_patterns)
             rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes, client=client)
         record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
+        if isinstance(resolved.source, DatasetSource):
+            record = _with_lineage(record, resolved.source.dataset, upstream, derived)
         writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
         built.append(record)
     return record
@@ -175,8 +182,10 @@ def _convert(
     output_url: str,
     output_options: dict[str, Any],
     client: Any = None,
+    derived: dict[str, Any] | None = None,
 ) -> str:
-    """Run the converter of the source kind into ``output_url``; return the main access pattern."""
+    """Run the converter of the source kind into ``output_url``; return the main access pattern (``derived``
+    receives the report of a derivation)."""
     if resolved.kind == "segy":
         assert source_url is not None
         kwargs = resolved.segy_to_mdio_kwargs(
@@ -199,10 +208,70 @@ def _convert(
     elif resolved.kind == "empty":
         config = resolved.create_spec(output_url).to_config()
         create_empty(config, overwrite=True, storage_options=output_options or None)
+    elif isinstance(resolved.source, DatasetSource):
+        assert source_url is not None
+        report = _derive(resolved, resolved.source, source_url, source_options, output_url, output_options, client)
+        if derived is not None:
+            derived["report"] = report
     else:  # pragma: no cover - the spec models allow no other kind
         raise CatalogError(f"dataset {resolved.name!r}: unknown source kind {resolved.kind!r}")
     ndim = len(open_root(Location.of(output_url, output_options)).attrs.get(layout.ATTR_DIMENSION, []))  # type: ignore[arg-type]
     return layout.default_access_pattern(ndim)
+
+
+def _derive(
+    resolved: ResolvedDataset,
+    source: DatasetSource,
+    source_url: str,
+    source_options: dict[str, Any],
+    output_url: str,
+    output_options: dict[str, Any],
+    client: Any,
+) -> DeriveReport:
+    compression = resolved.compression
+    quality = compression.quality_target
+    return derive_mdio(
+        source_url,
+        output_url,
+        select=source.select or None,
+        step=source.step or None,
+        chunks=resolved.chunks,
+        lossless=compression.lossless,
+        compression_tolerance=None if compression.lossless or quality else compression.compression_tolerance,
+        snr_db=compression.snr_db,
+        psnr_db=compression.psnr_db,
+        storage_options_input=source_options or None,
+        storage_options_output=output_options or None,
+        overwrite=True,
+        client=client,
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _with_lineage(
+    record: ProvenanceRecord, name: str, upstream: ProvenanceRecord | None, derived: Mapping[str, Any]
+) -> ProvenanceRecord:
+    """The record with ``derived_from`` and, for lossy output, the tolerance used and the quality measured."""
+    from mdio_catalog.catalog.lineage import derived_from
+
+    parameters = dict(record.parameters)
+    report: DeriveReport | None = derived.get("report")
+    if report is not None and not report.lossless:
+        parameters["quality"] = {
+            "tolerance": report.tolerance,
+            "metric": report.metric,
+            "target_db": report.target_db,
+            "snr_db": _finite(report.snr_db),
+            "psnr_db": _finite(report.psnr_db),
+            "size_ratio": report.size_ratio,
+            "tolerance_seconds": round(report.tolerance_seconds, 3),
+            "attempts": report.attempts,
+        }
+    lineage = derived_from(name, upstream) if upstream is not None else None
+    return record.model_copy(update={"parameters": parameters, "derived_from": lineage})
 
 
 def stored_provenance(reader: MDIOReader) -> dict[str, Any] | None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
 from mdio_catalog.catalog.build import build_dataset
+from mdio_catalog.catalog.graph import LineageGraph
+from mdio_catalog.catalog.lineage import check_graph, lineage_of, upstream_changes, upstream_of
 from mdio_catalog.catalog.lockfile import LockStore
 from mdio_catalog.catalog.status import DatasetStatus, dataset_status
 from mdio_catalog.exceptions import (
@@ -74,6 +76,7 @@ class Catalog:
         self.env = env
         self.registry = catalog_registry(spec, registry, self.base)
         self._resolved = resolve_all(spec, self.registry, base=self.base)  # nothing is built from an invalid file
+        self._graph = check_graph(spec)  # unknown upstreams and cycles: located errors, before anything runs
         self._locks = LockStore(self.path, self.name) if self.path is not None else None
 
     # --- construction -----------------------------------------------------------------------------------------
@@ -145,9 +148,14 @@ class Catalog:
         return self.spec.output_url(name, self.base)
 
     def _locations(self, name: str) -> dict[str, Any]:
+        upstream = upstream_of(self.spec, name)  # a derived dataset reads its upstream's published output
         return {
-            "source_url": self.spec.source_url(name, self.base),
-            "source_options": self.spec.source_storage_options(name, self.env),
+            "source_url": self.output_url(upstream) if upstream else self.spec.source_url(name, self.base),
+            "source_options": (
+                self.spec.root_storage_options(self.env)
+                if upstream
+                else self.spec.source_storage_options(name, self.env)
+            ),
             "output_url": self.spec.output_url(name, self.base),
             "output_options": self.spec.root_storage_options(self.env),
         }
@@ -159,10 +167,33 @@ class Catalog:
         source's identity); they are spread over threads, so thousands of datasets on a cold disk or an object
         store wait for their reads side by side rather than one after another."""
         chosen = self._names(names)
-        if len(chosen) <= 1:
-            return [self._status_of(n) for n in chosen]
-        with ThreadPoolExecutor(max_workers=min(STATUS_THREADS, len(chosen))) as pool:
-            return list(pool.map(self._status_of, chosen))
+        needed = self._graph.order({*chosen, *(u for n in chosen for u in self._graph.upstream(n))})
+        needed = [n for n in needed if n in self.spec.datasets]
+        if len(needed) <= 1:
+            found = [self._status_of(n) for n in needed]
+        else:
+            with ThreadPoolExecutor(max_workers=min(STATUS_THREADS, len(needed))) as pool:
+                found = list(pool.map(self._status_of, needed))
+        by_name = {s.name: s for s in found}
+        for name in needed:  # graph order: an upstream's final state is known before its downstreams'
+            upstream = upstream_of(self.spec, name)
+            if upstream is None:
+                continue
+            up, own = by_name[upstream], by_name[name]
+            reasons = upstream_changes(upstream, own.record, up.record, up.needs_build)
+            if reasons and own.record is not None:
+                by_name[name] = DatasetStatus(name, "stale", [*own.reasons, *reasons], own.output, own.record)
+        return [by_name[n] for n in chosen]
+
+    def graph(self) -> LineageGraph:
+        """The lineage graph: SEG-Y/NumPy sources, datasets and exports, edges labelled with their operation."""
+        return self._graph
+
+    def lineage(self, name: str) -> dict[str, builtins.list[str]]:
+        """``{"upstream": [...], "downstream": [...]}``: the products ``name`` comes from and feeds, nearest first."""
+        if name not in self._graph.nodes:
+            self.get(name)
+        return dict(lineage_of(self._graph, name))
 
     def _status_of(self, name: str) -> DatasetStatus:
         return dataset_status(self.get(name), self.lock_entry(name), **self._locations(name))
@@ -182,6 +213,8 @@ class Catalog:
         on_start: Callable[[DatasetStatus], None] | None = None,
         *,
         client: Any = None,
+        upstream: bool = False,
+        downstream: bool = False,
     ) -> BuildReport:
         """Build what is not fresh (everything with ``force``); ``dry_run`` only reports the plan.
 
@@ -193,9 +226,17 @@ class Catalog:
         in ``BuildReport.moved_aside``); never deleted. A dataset another process is building is refused with
         DatasetBusyError. ``client`` (a
         ``distributed.Client``) runs the heavy steps (SEG-Y ingestion, access patterns) on that dask cluster; the
-        result and the lock entries are the same as without it.
+        result and the lock entries are the same as without it. Datasets are built in the lineage graph's order
+        (every upstream first); ``upstream``/``downstream`` add everything the named datasets come from / feed.
         """
         chosen = self._names(names)
+        extra = [
+            *(self._graph.upstream(n) for n in chosen if upstream),
+            *(self._graph.downstream(n) for n in chosen if downstream),
+        ]
+        chosen = [
+            n for n in self._graph.order({*chosen, *(m for group in extra for m in group)}) if n in self.spec.datasets
+        ]
         self.spec.check_environment(chosen, self.env)
         report = BuildReport(dry_run=dry_run)
         for status in self.status(chosen):
@@ -221,9 +262,26 @@ class Catalog:
                 self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
                 previous=status.record, force_aside=force, on_aside=aside,
                 on_published=self._locks.write if self._locks is not None else None,
+                upstream=self._upstream_ready(status.name),
             )  # fmt: skip
             report.built.append(record)
         return report
+
+    def _upstream_ready(self, name: str) -> ProvenanceRecord | None:
+        """The lock entry of the upstream of a derived dataset, once its select/step were checked on its grid."""
+        from mdio_catalog.catalog.lineage import check_selection
+
+        upstream = upstream_of(self.spec, name)
+        if upstream is None:
+            return None
+        record = self.lock_entry(upstream)
+        if record is None:
+            raise CatalogError(
+                f"dataset {name!r} is derived from {upstream!r}, which was never built; "
+                f"build it first (or: build {name} --upstream)."
+            )
+        check_selection(self.spec, name, self.open(upstream))
+        return record
 
     def _sweep(self, names: builtins.list[str]) -> None:
         """Remove what dead writers left beside these datasets (fresh ones too: a build killed after publishing

@@ -57,6 +57,8 @@ def source_identity(
     SEG-Y reader's ``endian``/``sample_format`` overrides of mislabelled files."""
     if kind == "empty" or url is None:
         return SourceIdentity(kind=kind)
+    if kind == "dataset":  # the upstream's output; whether it changed is the lineage's question (its lock entry)
+        return SourceIdentity(kind=kind, url=url)
     path = local_path(url)
     # A FIFO would block the reads below forever; a symlink loop breaks Location.of.
     if path is not None and os.path.lexists(path):

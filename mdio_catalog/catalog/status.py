@@ -41,6 +41,10 @@ class DatasetStatus:
             data["built"] = self.record.finished.isoformat()
             data["shape"] = self.record.shape
             data["trace_count"] = self.record.trace_count
+            if self.record.derived_from is not None:
+                data["derived_from"] = self.record.derived_from.to_data()
+            if "quality" in self.record.parameters:
+                data["quality"] = self.record.parameters["quality"]
         return data
 
 

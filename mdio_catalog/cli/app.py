@@ -13,7 +13,16 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from mdio_catalog.cli import catalog_cmds, convert_cmds, data_cmds, derive_cmds, docs_cmds, gc_cmds, verify_cmds
+from mdio_catalog.cli import (
+    catalog_cmds,
+    convert_cmds,
+    data_cmds,
+    derive_cmds,
+    docs_cmds,
+    gc_cmds,
+    lineage_cmds,
+    verify_cmds,
+)
 from mdio_catalog.cli.segy_cmds import segy_app
 
 EXIT_INVALID_INPUT = 2
@@ -116,6 +125,7 @@ app.command("export")(data_cmds.export)
 app.command("copy")(data_cmds.copy)
 app.command("rechunk")(data_cmds.rechunk)
 app.command("derive")(derive_cmds.derive)
+app.command("lineage")(lineage_cmds.lineage)
 app.command("verify")(verify_cmds.verify)
 app.command("checksum")(verify_cmds.checksum)
 app.command("plot")(data_cmds.plot)

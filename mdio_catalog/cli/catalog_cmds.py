@@ -157,6 +157,10 @@ def show(
         "access_patterns": record.access_patterns,
         "software": record.software,
     }
+    if record.derived_from is not None:
+        summary["derived_from"] = record.derived_from.to_data()
+    if "quality" in record.parameters:
+        summary["quality"] = record.parameters["quality"]
     typer.echo(yaml.safe_dump({"provenance": summary}, sort_keys=False, width=120).rstrip())
 
 
@@ -194,6 +198,12 @@ def build(
         ),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, build nothing.")] = False,
+    upstream: Annotated[
+        bool, typer.Option("--upstream", help="Also what the named datasets are derived from (when not fresh).")
+    ] = False,
+    downstream: Annotated[
+        bool, typer.Option("--downstream", help="Also every dataset derived from the named ones (when not fresh).")
+    ] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Parallel workers (default: all cores).")] = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
@@ -212,19 +222,20 @@ def build(
             typer.echo(f"building {status.name}: {'; '.join(status.reasons)}", err=True)
 
     if dry_run:
-        report = cat.build(names or None, force=force, dry_run=True)
+        report = cat.build(names or None, force=force, dry_run=True, upstream=upstream, downstream=downstream)
     else:
         with dask_client(scheduler, cluster, quiet=quiet or as_json) as client:
-            report = cat.build(names or None, force=force, on_start=started, client=client)
+            report = cat.build(
+                names or None, force=force, on_start=started, client=client, upstream=upstream, downstream=downstream
+            )
     if as_json:
         emit_json(report.to_data())
         return
     if dry_run:
-        print_table(
-            "plan (dry run)", ["name", "action", "why"],
-            [*([s.name, "build", "; ".join(s.reasons)] for s in report.planned),
-             *([s.name, "skip", "fresh"] for s in report.skipped)],
-        )  # fmt: skip
+        rank = {n: i for i, n in enumerate(cat.graph().order())}  # the plan in build order, upstreams first
+        rows = [*([s.name, "build", "; ".join(s.reasons)] for s in report.planned),
+                *([s.name, "skip", "fresh"] for s in report.skipped)]  # fmt: skip
+        print_table("plan (dry run)", ["name", "action", "why"], sorted(rows, key=lambda r: rank.get(r[0], 0)))
         return
     for name, path in report.moved_aside.items():  # said even with --quiet: the user's data moved
         typer.echo(f"{name}: foreign content at its output path was moved aside to {path} (kept)", err=True)

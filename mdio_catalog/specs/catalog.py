@@ -35,6 +35,7 @@ from pydantic import AfterValidator, Field, StrictBool, field_validator, model_v
 
 from mdio_catalog.exceptions import did_you_mean
 from mdio_catalog.specs.base import StrictModel, located_errors
+from mdio_catalog.specs.derived import DatasetSource, ExportSpec
 from mdio_catalog.specs.env import check_tree, expand_tree, no_references, redacted, undefined, undefined_issue
 from mdio_catalog.specs.errors import PathPart, SourceMap, SpecIssue, raise_issues
 from mdio_catalog.specs.limits import output_name_problem
@@ -316,7 +317,9 @@ class DatasetSpec(StrictModel):
     template: Annotated[str, Field(min_length=1)] | None = Field(
         None, description="A template name (templates/) or a path to a template file, relative to the catalog."
     )
-    source: Source = Field(description="segy: a SEG-Y file | numpy: a .npy/.npz file | empty: dimensions.")
+    source: Source = Field(
+        description="segy: a SEG-Y file | numpy: a .npy/.npz file | empty: dimensions | dataset: another dataset."
+    )
     chunks: Chunks | None = Field(
         None, description="Chunks: one per index dimension plus the sample axis (template or defaults if omitted)."
     )
@@ -350,10 +353,10 @@ class DatasetSpec(StrictModel):
         return self
 
     @property
-    def kind(self) -> Literal["segy", "numpy", "empty"]:
-        if isinstance(self.source, SegySource):
-            return "segy"
-        return "numpy" if isinstance(self.source, NumpySource) else "empty"
+    def kind(self) -> Literal["segy", "numpy", "empty", "dataset"]:
+        from mdio_catalog.specs.sources import source_kind
+
+        return source_kind(self.source)
 
     @property
     def chunk_count(self) -> int | None:
@@ -363,10 +366,14 @@ class DatasetSpec(StrictModel):
             return len(source.index) + 1 if source.index is not None else None
         if isinstance(source, NumpySource):
             return len(source.index_names) if source.index_names is not None else None
+        if isinstance(source, DatasetSource):
+            return None  # the upstream's dimensions: known once it is built
         return len(source.empty)
 
 
-def chunk_count_message(given: int, source: SegySource | NumpySource | EmptySource, names: Iterable[str] = ()) -> str:
+def chunk_count_message(
+    given: int, source: SegySource | NumpySource | EmptySource | DatasetSource, names: Iterable[str] = ()
+) -> str:
     names = list(names)
     if isinstance(source, SegySource):
         names = names or [f.name for f in source.index or []]
@@ -376,7 +383,7 @@ def chunk_count_message(given: int, source: SegySource | NumpySource | EmptySour
         )
     if isinstance(source, NumpySource):
         names = names or list(source.index_names or [])
-    else:
+    elif isinstance(source, EmptySource):
         names = names or [d.name for d in source.empty]
     return f"{given} chunk sizes for {len(names)} dimensions {names}"
 
@@ -406,6 +413,9 @@ class CatalogSpec(StrictModel):
         default_factory=list, description="Naming rules; when given, every dataset name must match one."
     )
     datasets: dict[DatasetName, DatasetSpec] = Field(default_factory=dict, description="Datasets by name.")
+    exports: dict[DatasetName, ExportSpec] = Field(
+        default_factory=dict, description="SEG-Y deliveries by name: {dataset, path, endian}."
+    )
 
     @field_validator("root")
     @classmethod
@@ -430,6 +440,7 @@ class CatalogSpec(StrictModel):
         for name, dataset in self.datasets.items():
             if isinstance(dataset.source, SegySource | NumpySource):
                 refs.append((("datasets", name, "source", "credentials"), dataset.source.credentials))
+        refs += [(("exports", name, "credentials"), export.credentials) for name, export in self.exports.items()]
         return [
             (path, f"unknown credentials {ref!r}{did_you_mean(ref, known)} (defined: {', '.join(known) or 'none'})")
             for path, ref in refs
@@ -459,6 +470,15 @@ class CatalogSpec(StrictModel):
             if first != name:
                 problems.append((("datasets", name), f"datasets {first!r} and {name!r} would both write {output!r}"))
         problems += _nested_outputs(outputs)
+        for name, export in self.exports.items():
+            if name in self.datasets:
+                problems.append((("exports", name), f"export {name!r} has the name of a dataset; names are shared"))
+            if not is_url(export.path):
+                problems += [
+                    (("exports", name, "path"), f"export {name!r}: {m}") for m in output_path_problems(export.path)
+                ]
+                if any(export.path.lower().startswith(out + "/") or export.path.lower() == out for out in outputs):
+                    problems.append((("exports", name, "path"), f"export {name!r} would be written inside a dataset"))
         return problems
 
     def _match_patterns(self, name: str) -> tuple[dict[str, str], list[str]]:
@@ -502,6 +522,26 @@ class CatalogSpec(StrictModel):
         path = self.output_path(name)
         return posixpath.join(root.rstrip("/"), path) if is_url(root) else os.path.join(root, *path.split("/"))
 
+    def export_url(self, name: str, base: str | Path | None = None) -> str:
+        """Where export ``name`` is written: its URL, or its path inside the root."""
+        path = self.exports[name].path
+        if is_url(path):
+            return path
+        root = self.root_url(base)
+        return posixpath.join(root.rstrip("/"), path) if is_url(root) else os.path.join(root, *path.split("/"))
+
+    def export_storage_options(self, name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Storage options of export ``name``: the root's for a path inside it, else its credentials and options."""
+        export = self.exports[name]
+        if not is_url(export.path):
+            return self.root_storage_options(env)
+        parts: list[tuple[tuple[PathPart, ...], dict[str, Any]]] = []
+        if export.credentials is not None and export.credentials in self.credentials:
+            options = self.credentials[export.credentials].to_storage_options(expand=False)
+            parts.append((("credentials", export.credentials), options))
+        parts.append((("exports", name, "storage_options"), export.storage_options))
+        return self._expand(parts, env)
+
     def source_url(self, name: str, base: str | Path | None = None) -> str | None:
         """The source file of dataset ``name`` (None for empty datasets), relative paths joined to ``base``."""
         url = self.datasets[name].source.url
@@ -511,8 +551,8 @@ class CatalogSpec(StrictModel):
     def _source_options(self, name: str) -> list[tuple[tuple[PathPart, ...], dict[str, Any]]]:
         """(path, options) in merge order for the source of ``name``: defaults, credentials, the source's own."""
         source = self.datasets[name].source
-        if isinstance(source, EmptySource):
-            return []
+        if isinstance(source, EmptySource | DatasetSource):
+            return []  # a derived dataset reads its upstream with the root's options
         parts: list[tuple[tuple[PathPart, ...], dict[str, Any]]] = [
             (("defaults", "storage_options"), self.defaults.storage_options)
         ]

@@ -90,6 +90,14 @@ class Histogram(StrictModel):
         return sum(self.counts)
 
 
+class DerivedFrom(StrictModel):
+    """The upstream a derived dataset or an export was built from: a chain of these leads back to source files."""
+
+    dataset: str = Field(description="The upstream dataset's name.")
+    spec_hash: Sha256 = Field(description="The upstream's spec hash when it was read.")
+    build: str = Field(description="The upstream's build id (its start time, as in its lock entry).")
+
+
 class ProvenanceRecord(StrictModel):
     """What one build produced, from what, with what."""
 
@@ -116,6 +124,7 @@ class ProvenanceRecord(StrictModel):
     histogram: Histogram | None = None
     access_patterns: list[str] = Field(default_factory=list, description="Access patterns written.")
     output: str = Field(description="Where the dataset was written.")
+    derived_from: DerivedFrom | None = Field(None, description="The upstream of a derived dataset or an export.")
 
     @field_validator("started", "finished")
     @classmethod

@@ -34,6 +34,7 @@ from mdio_catalog.specs.registry import TemplateRegistry
 from mdio_catalog.specs.sources import (
     SAMPLE_DIM,
     TRACE_DIM,
+    DatasetSource,
     EmptySource,
     IndexField,
     NumpySource,
@@ -96,6 +97,9 @@ class ResolvedDataset(StrictModel):
         """What the spec hash covers: the resolved spec without free text, names, places and access."""
         data = self.model_dump(mode="json", by_alias=True, exclude=set(HASH_EXCLUDED))
         data["source"] = {k: v for k, v in data["source"].items() if k not in HASH_EXCLUDED_SOURCE}
+        for key in ("snr_db", "psnr_db"):  # added later: absent when unset, so earlier builds keep their hash
+            if data["compression"].get(key) is None:
+                data["compression"].pop(key, None)
         return data
 
     def redacted_data(self) -> dict[str, Any]:
@@ -270,6 +274,10 @@ def resolve(
     if problems:
         raise issues_error([catalog.issue((*at, *path), message) for path, message in problems], _what(catalog))
     compression = dataset.compression or catalog.defaults.compression or CompressionSpec(lossless=True)
+    if compression.quality_target is not None and not isinstance(source, DatasetSource):
+        where = (*at, "compression") if dataset.compression is not None else ("defaults", "compression")
+        message = "snr_db/psnr_db apply to datasets derived from a dataset (source: {dataset: NAME}); use tolerance"
+        raise issues_error([catalog.issue(where, message)], _what(catalog))
     fields = catalog.fields_of(name)
     return ResolvedDataset(
         name=name,
@@ -303,8 +311,10 @@ def _default_chunks(catalog: CatalogSpec, template: TemplateSpec | None, count: 
 
 def _resolve_source(
     catalog: CatalogSpec, dataset: DatasetSpec, template: TemplateSpec | None, problems: Problems
-) -> tuple[SegySource | NumpySource | EmptySource, tuple[str, ...] | None, tuple[int, ...] | None]:
+) -> tuple[SegySource | NumpySource | EmptySource | DatasetSource, tuple[str, ...] | None, tuple[int, ...] | None]:
     source = dataset.source
+    if isinstance(source, DatasetSource):  # dimensions and default chunks come from the upstream when built
+        return source, None, tuple(dataset.chunks) if dataset.chunks is not None else None
     if isinstance(source, EmptySource):
         names = tuple(d.name for d in source.empty)
         chunks = tuple(dataset.chunks) if dataset.chunks is not None else _default_chunks(catalog, template, len(names))

@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, StrictInt, field_validator, model_v
 
 from mdio_catalog.exceptions import GridOverrideError
 from mdio_catalog.specs.base import StrictModel, key_discriminator, located_errors, union_tag
+from mdio_catalog.specs.derived import DatasetSource
 from mdio_catalog.specs.env import check_tree, expand_tree, no_references
 from mdio_catalog.specs.grid_overrides import GridOverrides
 from mdio_catalog.specs.variables import (
@@ -374,28 +375,36 @@ class EmptySource(StrictModel):
         return None
 
 
-SourceKind = Literal["segy", "numpy", "empty"]
-_SOURCE_KEYS: Final = {"segy": "SegySource", "numpy": "NumpySource", "empty": "EmptySource"}
+SourceKind = Literal["segy", "numpy", "empty", "dataset"]
+_SOURCE_KEYS: Final = {
+    "segy": "SegySource",
+    "numpy": "NumpySource",
+    "empty": "EmptySource",
+    "dataset": "DatasetSource",
+}
 
-#: A dataset's source, told apart by its ``segy:``, ``numpy:`` or ``empty:`` key.
+#: A dataset's source, told apart by its ``segy:``, ``numpy:``, ``empty:`` or ``dataset:`` key.
 Source = Annotated[
     Annotated[SegySource, union_tag("SegySource")]
     | Annotated[NumpySource, union_tag("NumpySource")]
-    | Annotated[EmptySource, union_tag("EmptySource")],
+    | Annotated[EmptySource, union_tag("EmptySource")]
+    | Annotated[DatasetSource, union_tag("DatasetSource")],
     key_discriminator(
         _SOURCE_KEYS,
-        "a source needs exactly one of the keys 'segy' (a SEG-Y file), 'numpy' (a .npy/.npz file) or 'empty' "
-        "(a list of dimensions)",
+        "a source needs exactly one of the keys 'segy' (a SEG-Y file), 'numpy' (a .npy/.npz file), 'empty' "
+        "(a list of dimensions) or 'dataset' (another dataset of the catalog)",
     ),
 ]
 
 
-def source_kind(source: SegySource | NumpySource | EmptySource) -> SourceKind:
-    """``segy``, ``numpy`` or ``empty``."""
+def source_kind(source: SegySource | NumpySource | EmptySource | DatasetSource) -> SourceKind:
+    """``segy``, ``numpy``, ``empty`` or ``dataset``."""
     if isinstance(source, SegySource):
         return "segy"
     if isinstance(source, NumpySource):
         return "numpy"
+    if isinstance(source, DatasetSource):
+        return "dataset"
     return "empty"
 
 
@@ -404,6 +413,7 @@ __all__ = [
     "SAMPLE_DIM",
     "SAMPLE_FORMAT_CODES",
     "TRACE_DIM",
+    "DatasetSource",
     "EmptySource",
     "HeaderType",
     "HeaderWord",

@@ -77,20 +77,44 @@ DType = Annotated[str, BeforeValidator(canonical_dtype), Field(json_schema_extra
 
 # --- compressors ----------------------------------------------------------------------------------------------------
 class CompressionSpec(StrictModel):
-    """The converters' pair: lossless (Blosc/zstd) or lossy ZFP with an absolute error ``tolerance``."""
+    """The converters' pair: lossless (Blosc/zstd) or lossy ZFP with an absolute error ``tolerance``, or (for
+    datasets derived from datasets) a quality target ``snr_db``/``psnr_db`` from which the build picks the tolerance
+    and measures the result -- a target says what the user wants, a tolerance is a guess at it."""
 
     lossless: StrictBool = Field(description="Lossless Blosc/zstd (true) or lossy ZFP (false).")
     tolerance: Annotated[float, Field(gt=0)] | None = Field(
         None, description="Absolute error bound of lossy ZFP compression (lossless: false only; default 0.01)."
     )
+    snr_db: Annotated[float, Field(gt=0, le=200)] | None = Field(
+        None, description="Lossy by quality: the signal-to-noise ratio (dB) the result must reach."
+    )
+    psnr_db: Annotated[float, Field(gt=0, le=300)] | None = Field(
+        None, description="Lossy by quality: the peak signal-to-noise ratio (dB) the result must reach."
+    )
 
     @model_validator(mode="after")
     def _tolerance_is_lossy(self) -> CompressionSpec:
-        if self.lossless and self.tolerance is not None:
+        given = [k for k in ("tolerance", "snr_db", "psnr_db") if getattr(self, k) is not None]
+        if self.lossless and given:
             raise located_errors(
-                "CompressionSpec", [(("tolerance",), "tolerance applies to lossy compression: set lossless: false")]
+                "CompressionSpec",
+                [((k,), f"{k} applies to lossy compression: set lossless: false") for k in given],
+            )
+        if len(given) > 1:
+            raise located_errors(
+                "CompressionSpec",
+                [((given[1],), f"give one of tolerance, snr_db or psnr_db, not {' and '.join(given)}")],
             )
         return self
+
+    @property
+    def quality_target(self) -> tuple[str, float] | None:
+        """``("snr", 40.0)`` / ``("psnr", 60.0)`` when lossy by quality, else None."""
+        if self.snr_db is not None:
+            return "snr", self.snr_db
+        if self.psnr_db is not None:
+            return "psnr", self.psnr_db
+        return None
 
     @property
     def compression_tolerance(self) -> float:
@@ -99,7 +123,7 @@ class CompressionSpec(StrictModel):
 
     def explicit(self) -> CompressionSpec:
         """The same compression with the tolerance written out when lossy."""
-        if self.lossless:
+        if self.lossless or self.quality_target is not None:
             return self
         return CompressionSpec(lossless=False, tolerance=self.compression_tolerance)
 

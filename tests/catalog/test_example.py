@@ -24,6 +24,8 @@ EXPECTED_SHAPES = {
     "shots": (5, 2, 24, 150),
     "velocity": (40, 50, 200),
     "processed": (40, 50, 200),
+    "stack_crop": (20, 30, 51),  # inline 110..129, crossline 310..339, samples 0..400 ms every other one
+    "stack_browse": (40, 50, 200),
 }
 
 
@@ -63,7 +65,10 @@ def test_example_catalog_builds_where_it_was_copied(example: Path) -> None:
     assert lock["catalog"] == "example-survey"
     for name, entry in lock["entries"].items():
         assert Path(entry["output"]).resolve() == (root / f"{name}.mdio").resolve()
-        if name != "processed":
+        if name.startswith("stack_"):  # derived: read from the stack as built, recorded with its build
+            assert Path(entry["source"]["url"]).resolve() == (root / "stack.mdio").resolve()
+            assert entry["derived_from"]["spec_hash"] == lock["entries"]["stack"]["spec_hash"]
+        elif name != "processed":
             assert Path(entry["source"]["url"]).resolve().parent == (example / "data").resolve()
     assert str(EXAMPLES) not in lock_text(example)
 
@@ -110,7 +115,7 @@ def test_example_demo_script_runs_on_the_copy(example: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Built 5, already fresh 0" in result.stdout
+    assert "Built 7, already fresh 0" in result.stdout
     assert (example / "catalog.lock.d").is_dir()
     assert (example / "out" / "catalog" / "stack.mdio").is_dir()
     assert str(EXAMPLES) not in lock_text(example)
