@@ -35,6 +35,7 @@ from mdio_catalog.core.headers import (
     TRACE_HEADER_SIZE,
 )
 from mdio_catalog.core.headers import trace_header_dtype as standard_header_dtype
+from mdio_catalog.core.store import storage_errors
 from mdio_catalog.exceptions import ExportError, ShapeError
 from mdio_catalog.localfile import check_output_name
 from mdio_catalog.segy.binary_header import encode_binary_header, parse_binary_header
@@ -339,7 +340,8 @@ def mdio_to_segy(
     check_output_name(output_segy_path)
     reader = MDIOReader(mdio_path_or_buffer, access_pattern=access_pattern, storage_options=storage_options)
     spatial = reader.grid.spatial_shape
-    live = np.asarray(reader.live_mask[...], dtype=bool)
+    with storage_errors(reader.url):  # a damaged mask chunk is MDIOFormatError, not a codec's RuntimeError
+        live = np.asarray(reader.live_mask[...], dtype=bool)
     if selection_mask is not None:
         mask = np.asarray(selection_mask)
         if mask.shape != spatial:

@@ -155,6 +155,9 @@ def test_a_damaged_live_mask_chunk_is_a_typed_error_in_pictures(good: Path, tmp_
     for args in (["--live-mask"], ["--inline", "11"]):
         assert_one_line_error(*cli("plot", str(damaged), *args, "-o", "x.png", cwd=tmp_path), "cannot be decoded")
     assert not list(tmp_path.glob("*.png"))
+    # ... and in an export, which reads the whole mask first: one line, no SEG-Y left
+    assert_one_line_error(*cli("export", str(damaged), "out.sgy", cwd=tmp_path), "cannot be decoded")
+    assert not list(tmp_path.glob("*.sgy*"))
 
 
 def test_a_truncated_trace_chunk_is_refused_not_read_as_other_numbers(good: Path, tmp_path: Path) -> None:
