@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 def print_status(catalog: Catalog) -> None:
     for status in catalog.status():
         why = f"  ({'; '.join(status.reasons)})" if status.reasons else ""
-        print(f"  {status.name:<10} {status.state:<12}{why}")
+        print(f"  {status.name:<14} {status.state:<12}{why}")
 
 
 def main() -> int:
@@ -50,6 +50,21 @@ def main() -> int:
     )
     shots = catalog.open("shots")
     print(f"\nshots: dims {shots.grid.dim_names}, channels per cable {shots.grid.select_dim('channel').size}")
+
+    print("\nLineage (mdio-catalog lineage):")
+    graph = catalog.graph()
+    for name in graph.order():
+        for edge in (e for e in graph.edges if e.downstream == name):
+            print(f"  {edge.upstream:<24} --{edge.operation}--> {name}")
+    crop, browse = catalog.record("stack_crop"), catalog.record("stack_browse")
+    print(f"  stack_crop: shape {crop.shape} from stack build {crop.derived_from.build if crop.derived_from else '-'}")
+    quality = browse.parameters.get("quality", {})
+    print(
+        f"  stack_browse: ZFP tolerance {quality.get('tolerance')} for {quality.get('target_db')} dB: measured "
+        f"SNR {quality.get('snr_db', 0):.1f} dB, {quality.get('size_ratio', 0):.1f}x smaller"
+    )
+    delivery = catalog.record("stack_delivery").parameters["export"]
+    print(f"  stack_delivery: {delivery['path']} ({delivery['size']} bytes, sha256 {delivery['sha256'][:12]})")
     return 0
 
 

@@ -168,7 +168,6 @@ class Catalog:
         store wait for their reads side by side rather than one after another."""
         chosen = self._names(names)
         needed = self._graph.order({*chosen, *(u for n in chosen for u in self._graph.upstream(n))})
-        needed = [n for n in needed if n in self.spec.datasets]
         if len(needed) <= 1:
             found = [self._status_of(n) for n in needed]
         else:
@@ -196,12 +195,18 @@ class Catalog:
         return dict(lineage_of(self._graph, name))
 
     def _status_of(self, name: str) -> DatasetStatus:
+        if name in self.spec.exports:
+            from mdio_catalog.catalog.exports import export_status
+
+            return export_status(self, name)
         return dataset_status(self.get(name), self.lock_entry(name), **self._locations(name))
 
     def _names(self, names: Iterable[str] | None) -> builtins.list[str]:
-        chosen = self.list() if names is None else list(names)
+        """Datasets and exports (default: all, datasets first), each checked to exist."""
+        chosen = [*self.list(), *self.spec.exports] if names is None else list(names)
         for name in chosen:
-            self.get(name)
+            if name not in self.spec.exports:
+                self.get(name)
         return chosen
 
     # --- building ---------------------------------------------------------------------------------------------
@@ -234,10 +239,9 @@ class Catalog:
             *(self._graph.upstream(n) for n in chosen if upstream),
             *(self._graph.downstream(n) for n in chosen if downstream),
         ]
-        chosen = [
-            n for n in self._graph.order({*chosen, *(m for group in extra for m in group)}) if n in self.spec.datasets
-        ]
-        self.spec.check_environment(chosen, self.env)
+        chosen = self._graph.order({*chosen, *(m for group in extra for m in group)})
+        datasets = [n for n in chosen if n in self.spec.datasets]
+        self.spec.check_environment(datasets, self.env)
         report = BuildReport(dry_run=dry_run)
         for status in self.status(chosen):
             if status.needs_build:
@@ -248,8 +252,8 @@ class Catalog:
                 report.skipped.append(status)
         if dry_run:
             return report
-        self._check_sources([s.name for s in report.planned])
-        self._sweep([s.name for s in (*report.planned, *report.skipped)])
+        self._check_sources([s.name for s in report.planned if s.name in self.spec.datasets])
+        self._sweep([s.name for s in (*report.planned, *report.skipped) if s.name in self.spec.datasets])
         root_url = self.spec.root_url(self.base)
         for status in report.planned:
             if on_start is not None:
@@ -258,6 +262,13 @@ class Catalog:
             def aside(path: Path, name: str = status.name) -> None:
                 report.moved_aside[name] = str(path)
 
+            if status.name in self.spec.exports:
+                from mdio_catalog.catalog.exports import build_export
+
+                ready = self._upstream_ready(status.name)
+                assert ready is not None
+                report.built.append(build_export(self, status.name, ready, client=client, force=force))
+                continue
             record = build_dataset(
                 self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
                 previous=status.record, force_aside=force, on_aside=aside,
@@ -280,7 +291,8 @@ class Catalog:
                 f"dataset {name!r} is derived from {upstream!r}, which was never built; "
                 f"build it first (or: build {name} --upstream)."
             )
-        check_selection(self.spec, name, self.open(upstream))
+        if name in self.spec.datasets:
+            check_selection(self.spec, name, self.open(upstream))
         return record
 
     def _sweep(self, names: builtins.list[str]) -> None:
@@ -341,8 +353,9 @@ class Catalog:
         raise InvalidModeError(f"Invalid mode {mode!r}; use 'r', 'r+' or 'w'.")
 
     def record(self, name: str) -> ProvenanceRecord:
-        """The provenance of the last build of ``name``."""
-        self.get(name)
+        """The provenance of the last build of ``name`` (a dataset or an export)."""
+        if name not in self.spec.exports:
+            self.get(name)
         record = self.lock_entry(name)
         if record is None:
             raise CatalogError(f"Dataset {name!r} was never built; run build first.")

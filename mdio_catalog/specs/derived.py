@@ -57,6 +57,7 @@ class ExportSpec(StrictModel):
     credentials: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")] | None = Field(
         None, description="A catalog credential (for a URL path)."
     )
+    description: str = Field("", description="Free text; not part of the export's hash.")
 
     @field_validator("storage_options")
     @classmethod

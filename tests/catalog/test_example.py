@@ -54,16 +54,20 @@ def test_example_catalog_builds_where_it_was_copied(example: Path) -> None:
     assert {s.state for s in catalog.status()} == {"never built"}
 
     report = catalog.build()
-    assert [r.dataset for r in report.built] == list(EXPECTED_SHAPES)
+    assert [r.dataset for r in report.built] == [*EXPECTED_SHAPES, "stack_delivery"]
     assert {s.state for s in catalog.status()} == {"fresh"}
 
     # everything was written inside the copy, relative to the catalog file
     root = example / "out" / "catalog"
-    assert sorted(p.name for p in root.iterdir()) == sorted(f"{n}.mdio" for n in EXPECTED_SHAPES)
+    assert sorted(p.name for p in root.iterdir()) == sorted([*(f"{n}.mdio" for n in EXPECTED_SHAPES), "deliveries"])
     assert leftovers(root) == []
     lock = read_lock(example)
     assert lock["catalog"] == "example-survey"
     for name, entry in lock["entries"].items():
+        if name == "stack_delivery":  # an export: a SEG-Y file inside the root, recorded with size and SHA-256
+            assert Path(entry["output"]).resolve() == (root / "deliveries" / "stack_crop.sgy").resolve()
+            assert entry["parameters"]["export"]["size"] == (root / "deliveries" / "stack_crop.sgy").stat().st_size
+            continue
         assert Path(entry["output"]).resolve() == (root / f"{name}.mdio").resolve()
         if name.startswith("stack_"):  # derived: read from the stack as built, recorded with its build
             assert Path(entry["source"]["url"]).resolve() == (root / "stack.mdio").resolve()
@@ -115,7 +119,7 @@ def test_example_demo_script_runs_on_the_copy(example: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Built 7, already fresh 0" in result.stdout
+    assert "Built 8, already fresh 0" in result.stdout
     assert (example / "catalog.lock.d").is_dir()
     assert (example / "out" / "catalog" / "stack.mdio").is_dir()
     assert str(EXAMPLES) not in lock_text(example)
