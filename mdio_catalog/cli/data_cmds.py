@@ -206,7 +206,10 @@ def plot(
         list[str] | None, typer.Option("--at", help="Fix another dimension: NAME=COORDINATE (repeatable).")
     ] = None,
     clip: Annotated[float, typer.Option("--clip", help="Symmetric clip at this percentile of |amplitude|.")] = 99.0,
-    cmap: Annotated[str, typer.Option("--cmap", help="Colour map: seismic, gray, ...")] = "seismic",
+    cmap: Annotated[
+        str | None,
+        typer.Option("--cmap", help="Colour map (seismic, gray, ...); default: chosen from the data (see README)."),
+    ] = None,
     catalog: CatalogOption = None,
     access_pattern: AccessPatternOption = None,
     storage_options: StorageOptionsOption = None,

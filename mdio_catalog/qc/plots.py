@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from mdio_catalog.exceptions import ShapeError
+from mdio_catalog.qc.colours import choose_colours
 from mdio_catalog.qc.drawing import (
     COLOURMAP_ALIASES,
     axis_label,
@@ -87,6 +88,9 @@ class PlotInfo:
     projected: tuple[str, ...] = ()
     clip: float | None = None
     clip_percentile: float | None = None
+    vmin: float | None = None
+    vmax: float | None = None
+    cmap: str | None = None
     live_cells: int = 0
     total_cells: int = 0
     title: str = ""
@@ -106,7 +110,7 @@ def plot_slice(
     fixed: Mapping[str, Any] | None = None,
     across: str | None = None,
     clip_percentile: float = 99.0,
-    cmap: str = "seismic",
+    cmap: str | None = None,
     title: str | None = None,
     sample_unit: str | None = None,
     figsize: tuple[float, float] = FIGSIZE,
@@ -121,11 +125,14 @@ def plot_slice(
     With the sample axis left free the picture is a section (sample axis downward, ``across`` horizontally,
     default the first free spatial dimension); otherwise a map (``across`` horizontally, default the second free
     spatial dimension, the first upward). Free dimensions beyond those two are taken at their first coordinate.
-    Colours are clipped symmetrically at ``clip_percentile`` of |amplitude| over the live traces shown; dead
-    traces are drawn in grey. ``sample_unit`` labels the sample axis (default "ms", or "m"/"ft" for depth).
+    Colours fit the data (:func:`~mdio_catalog.qc.colours.choose_colours`): zero-centred amplitudes are clipped
+    symmetrically at ``clip_percentile`` of |amplitude| over the live traces shown, with a diverging map; anything
+    else (velocities, impedances) spans its 1st..99th percentile with a sequential map. An explicit ``cmap`` keeps
+    the symmetric clip with that map. Dead traces are drawn in grey. ``sample_unit`` labels the sample axis
+    (default "ms", or "m"/"ft" for depth).
     """
     check_percentile(clip_percentile)
-    colours = colourmap(cmap)
+    colours = colourmap(cmap) if cmap is not None else None
     target = png_path(output)
     grid = reader.grid
     sample_axis = grid.ndim - 1
@@ -166,6 +173,15 @@ def plot_slice(
         image = values if vertical < horizontal else values.T
         live_image = live if vertical < horizontal else live.T
     clip = symmetric_clip(image, live_image, clip_percentile)
+    fitted = choose_colours(image, live_image) if cmap is None else None
+    if fitted is not None and fitted.diverging:  # zero-centred: the symmetric clip at the asked percentile
+        vmin, vmax, map_name = -clip, clip, fitted.cmap
+    elif fitted is not None:
+        vmin, vmax, map_name = fitted.vmin, fitted.vmax, fitted.cmap
+    else:
+        vmin, vmax, map_name = -clip, clip, str(cmap)
+    if colours is None:
+        colours = colourmap(map_name)
 
     fixed_labels = {grid.dims[a].name: python(grid.dims[a].values[i]) for a, i in sorted(held.items())}
     unit = sample_unit if sample_unit is not None else default_sample_unit(reader)
@@ -186,8 +202,8 @@ def plot_slice(
     im = ax.imshow(
         masked,
         cmap=colours.with_extremes(bad=DEAD_COLOUR),
-        vmin=-clip,
-        vmax=clip,
+        vmin=vmin,
+        vmax=vmax,
         aspect="auto",
         interpolation="nearest" if max(image.shape) <= 200 else "antialiased",
         origin="upper" if kind == "section" else "lower",
@@ -204,7 +220,10 @@ def plot_slice(
         ax.xaxis.tick_top()
     colourbar = fig.colorbar(im, ax=ax, extend="both", shrink=0.9)
     dead_note = "; grey: dead traces" if live_cells < total_cells else ""
-    colourbar.set_label(f"amplitude (clipped at ±{clip:.4g}, p{clip_percentile:g} of |live|){dead_note}")
+    if vmin == -clip and vmax == clip:
+        colourbar.set_label(f"amplitude (clipped at ±{clip:.4g}, p{clip_percentile:g} of |live|){dead_note}")
+    else:
+        colourbar.set_label(f"value (p1–p99 of live: {vmin:.4g} to {vmax:.4g}){dead_note}")
     ax.set_title(title, fontsize=11)
     save(fig, target)
     width, height = pixels(figsize, dpi)
@@ -218,6 +237,9 @@ def plot_slice(
         defaulted=tuple(grid.dims[a].name for a in defaulted),
         clip=clip,
         clip_percentile=clip_percentile,
+        vmin=float(vmin),
+        vmax=float(vmax),
+        cmap=map_name,
         live_cells=live_cells,
         total_cells=total_cells,
         title=title,

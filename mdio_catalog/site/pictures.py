@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from mdio_catalog.qc.colours import SEQUENTIAL, Colours, choose_colours, make_colours
 
 if TYPE_CHECKING:
     from mdio_catalog.api.accessor import MDIOAccessor
@@ -28,22 +30,9 @@ if TYPE_CHECKING:
 #: Bumped when pictures change, so that cached pictures of an unchanged dataset are redrawn once.
 RENDER_VERSION = 1
 MAX_SIDE = 400
-DIVERGING = "seismic"
-SEQUENTIAL = "viridis"
 LIVE_RGB = (31, 78, 121)
 DEAD_RGB = (238, 238, 238)
 DEAD_TRACE_RGB = (189, 189, 189)
-
-
-@dataclass(frozen=True)
-class Colours:
-    """The value range and colour map chosen for a picture, and why."""
-
-    vmin: float
-    vmax: float
-    cmap: str
-    diverging: bool
-    stops: list[str] = field(default_factory=list)  # CSS colours of the map, for the colour bar drawn in HTML
 
 
 @dataclass
@@ -64,30 +53,6 @@ class Picture:
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def choose_colours(values: npt.NDArray[Any], live: npt.NDArray[np.bool_] | None = None) -> Colours:
-    """Symmetric diverging range for zero-centred data, else p1..p99 with a sequential map (see module doc)."""
-    chosen = values[live] if live is not None and live.any() else values.ravel()
-    finite = np.asarray(chosen[np.isfinite(chosen)], dtype=np.float64)
-    if finite.size == 0:
-        return _colours(-1.0, 1.0, DIVERGING, True)
-    low, high = (float(v) for v in np.percentile(finite, [1.0, 99.0]))
-    if low < 0.0 < high and min(-low, high) >= 0.2 * max(-low, high):
-        clip = float(np.percentile(np.abs(finite), 99.0)) or float(np.abs(finite).max()) or 1.0
-        return _colours(-clip, clip, DIVERGING, True)
-    if high <= low:  # constant data (an empty cube of zeros): a visible range around the value
-        low, high = (low - 1.0, high + 1.0) if low == 0.0 else (low - abs(low) * 0.05, high + abs(high) * 0.05)
-    return _colours(low, high, SEQUENTIAL, False)
-
-
-def _colours(vmin: float, vmax: float, cmap: str, diverging: bool) -> Colours:
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    colourmap = colormaps[cmap]
-    stops = [to_hex(colourmap(i / 10)) for i in range(11)]
-    return Colours(float(vmin), float(vmax), cmap, diverging, stops)
 
 
 def chunks_touched(shape: Sequence[int], chunks: Sequence[int], key: Sequence[Any]) -> int:
@@ -232,7 +197,7 @@ def _mask_pictures(reader: MDIOAccessor, folder: Path, prefix: str, label: Any) 
     if extra:
         fold = mask.sum(axis=extra).astype(np.float32)
         top = float(fold.max()) or 1.0
-        colours = _colours(0.0, top, SEQUENTIAL, False)
+        colours = make_colours(0.0, top, SEQUENTIAL, False)
         pictures.append(
             _save_values(
                 folder,

@@ -441,3 +441,24 @@ def test_dataset_name_and_parse_selection(reader3d: MDIOReader) -> None:
 def test_importing_qc_does_not_import_matplotlib() -> None:
     code = "import sys, mdio_catalog.qc; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_colours_fit_the_data_velocity_model_and_amplitudes(tmp_path: Path) -> None:
+    """A velocity model (1,480-4,706 m/s) gets its p1..p99 range and a sequential map, not one flat red; zero-
+    centred amplitudes keep the symmetric clip and a diverging map. Oracle: numpy percentiles of the slice."""
+    depth = np.linspace(1480.0, 4706.0, 64, dtype=np.float32)
+    velocity = np.broadcast_to(depth, (6, 5, 64)).copy()
+    velocity += np.random.default_rng(1).normal(0, 20, velocity.shape).astype(np.float32)
+    numpy_to_mdio(velocity, str(tmp_path / "v.mdio"), (6, 5, 64))
+    info = plot_slice(MDIOReader(str(tmp_path / "v.mdio")), dimension="dim_0", coordinate=2, output=tmp_path / "v.png")
+    shown = velocity[2].T
+    assert info.cmap == "viridis"
+    assert info.vmin == pytest.approx(float(np.percentile(shown, 1)), rel=1e-4)
+    assert info.vmax == pytest.approx(float(np.percentile(shown, 99)), rel=1e-4)
+
+    amplitudes = np.random.default_rng(2).normal(0, 300, (6, 5, 64)).astype(np.float32)
+    numpy_to_mdio(amplitudes, str(tmp_path / "a.mdio"), (6, 5, 64))
+    info = plot_slice(MDIOReader(str(tmp_path / "a.mdio")), dimension="dim_0", coordinate=2, output=tmp_path / "a.png")
+    clip = float(np.percentile(np.abs(amplitudes[2]), 99))
+    assert info.cmap == "seismic"
+    assert (info.vmin, info.vmax) == (pytest.approx(-clip, rel=1e-4), pytest.approx(clip, rel=1e-4))
