@@ -91,7 +91,8 @@ def upstream_of(catalog: CatalogSpec, name: str) -> str | None:
 
 def derived_from(name: str, record: ProvenanceRecord) -> DerivedFrom:
     """What a downstream build records about the upstream ``name`` whose current lock entry is ``record``."""
-    return DerivedFrom(dataset=name, spec_hash=record.spec_hash, build=record.started.isoformat())
+    build = record.model_dump(mode="json", include={"started"})["started"]  # written as in the upstream's entry
+    return DerivedFrom(dataset=name, spec_hash=record.spec_hash, build=build)
 
 
 def upstream_changes(
