@@ -131,6 +131,24 @@ def check_selection(catalog: CatalogSpec, name: str, reader: Any) -> None:
         raise issues_error([catalog.issue(("datasets", name, "source", "select"), message)], _what(catalog))
 
 
+def check_built_selections(catalog: Any) -> None:
+    """Every derived dataset's ``select``/``step`` against its upstream's grid, for the upstreams already built
+    (``catalog``: a :class:`~mdio_catalog.catalog.catalog.Catalog`); all problems in one located error."""
+    issues: list[SpecIssue] = []
+    for name, dataset in catalog.spec.datasets.items():
+        source = dataset.source
+        if not isinstance(source, DatasetSource) or catalog.lock_entry(source.dataset) is None:
+            continue
+        try:
+            check_selection(catalog.spec, name, catalog.open(source.dataset))
+        except SpecValidationError as exc:
+            issues += [i for i in exc.issues if isinstance(i, SpecIssue)]
+        except MDIOError:
+            continue  # an upstream that does not open is status's report, not the spec's
+    if issues:
+        raise issues_error(issues, _what(catalog.spec))
+
+
 def _what(catalog: CatalogSpec) -> str:
     return (
         catalog.source_map.source if catalog.source_map and catalog.source_map.source else f"catalog {catalog.name!r}"

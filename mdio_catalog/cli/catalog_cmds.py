@@ -75,8 +75,12 @@ def _local_size(path: str) -> int | None:
 
 
 def validate(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
-    """Validate the catalog file: structure, templates, names (exit 2 with file:line messages on errors)."""
+    """Validate the catalog file: structure, templates, names, lineage (unknown datasets, cycles; select/step of
+    derived datasets whose upstream is built) -- exit 2 with file:line messages on errors."""
+    from mdio_catalog.catalog.lineage import check_built_selections
+
     cat = load_catalog(catalog)
+    check_built_selections(cat)
     if as_json:
         emit_json({"catalog": str(cat.path), "name": cat.name, "valid": True, "datasets": cat.list()})
         return
@@ -129,12 +133,17 @@ def show(
 ) -> None:
     """Show a dataset: resolved spec, provenance and statistics."""
     cat = load_catalog(catalog)
-    resolved = cat.get(name)
+    if name in cat.spec.exports:  # a SEG-Y delivery: its spec and lock entry (size, sha256, derived_from)
+        from mdio_catalog.specs.catalog import redact_storage_options
+
+        spec, output = redact_storage_options(cat.spec.exports[name].to_data()), cat.spec.export_url(name, cat.base)
+    else:
+        spec, output = cat.get(name).redacted_data(), cat.output_url(name)
     record = cat.lock_entry(name)  # one small file, whatever the size of the catalog
     data: dict[str, Any] = {
         "name": name,
-        "output": cat.output_url(name),
-        "spec": resolved.redacted_data(),
+        "output": output,
+        "spec": spec,
         "provenance": record.to_data(exclude_defaults=False) if record is not None else None,
     }
     if as_json:
@@ -159,8 +168,9 @@ def show(
     }
     if record.derived_from is not None:
         summary["derived_from"] = record.derived_from.to_data()
-    if "quality" in record.parameters:
-        summary["quality"] = record.parameters["quality"]
+    for key in ("quality", "export"):
+        if key in record.parameters:
+            summary[key] = record.parameters[key]
     typer.echo(yaml.safe_dump({"provenance": summary}, sort_keys=False, width=120).rstrip())
 
 
