@@ -101,6 +101,7 @@ SAMPLES: dict[str, Any] = {
     "grid-overrides": {"ChannelWrap": True, "ChannelsPerCable": 800, "CalculateCable": True},
     "provenance": RECORD,
     "lock": {"version": 1, "catalog": "c", "entries": {"a": RECORD}},
+    "lock-entry": {"version": 1, "catalog": "c", "current": RECORD},
 }
 
 
