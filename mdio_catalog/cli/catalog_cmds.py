@@ -58,6 +58,8 @@ def _dataset_size(url: str) -> int | None:
 def _local_size(path: str) -> int | None:
     import os
 
+    if os.path.isfile(path):  # an export's SEG-Y file
+        return os.path.getsize(path)
     total, folders = 0, [path]
     try:
         while folders:
@@ -98,14 +100,19 @@ def list_datasets(catalog: CatalogOption = None, as_json: JsonOption = False) ->
     with ThreadPoolExecutor(max_workers=16) as pool:  # the walks wait for the disk or the store, side by side
         sizes = dict(zip(built, pool.map(_dataset_size, built), strict=True))
     for status in statuses:
-        resolved = cat.get(status.name)
-        source = resolved.source.url or "(empty)"
+        if status.name in cat.spec.exports:  # a SEG-Y delivery of a dataset
+            template, kind, source = None, "export", f"dataset:{cat.spec.exports[status.name].dataset}"
+        else:
+            resolved = cat.get(status.name)
+            template, kind = resolved.template, resolved.kind
+            upstream = getattr(resolved.source, "dataset", None)
+            source = resolved.source.url or (f"dataset:{upstream}" if upstream else "(empty)")
         shape = status.record.shape if status.record is not None else None
         rows.append(
             {
                 "name": status.name,
-                "template": resolved.template,
-                "kind": resolved.kind,
+                "template": template,
+                "kind": kind,
                 "source": str(source),
                 "status": status.state,
                 "shape": shape,
