@@ -190,9 +190,10 @@ class Catalog:
 
     def lineage(self, name: str) -> dict[str, builtins.list[str]]:
         """``{"upstream": [...], "downstream": [...]}``: the products ``name`` comes from and feeds, nearest first."""
-        if name not in self._graph.nodes:
+        graph = self.graph()  # through the method: a subclass may describe its lineage otherwise
+        if name not in graph.nodes:
             self.get(name)
-        return dict(lineage_of(self._graph, name))
+        return dict(lineage_of(graph, name))
 
     def _status_of(self, name: str) -> DatasetStatus:
         if name in self.spec.exports:

@@ -76,7 +76,7 @@ def gather(
     """Pages of every dataset in file order; pictures go to ``out/assets/NAME/``; ``on_page(name)`` after each."""
     written = _datasets_as_written(catalog.path)
     pages = []
-    for status in catalog.status():
+    for status in catalog.status(catalog.list()):  # datasets (exports are SEG-Y files, not pages)
         pages.append(_page(catalog, status, written.get(status.name, ""), out, pictures))
         if on_page is not None:
             on_page(status.name)

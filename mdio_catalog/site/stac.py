@@ -57,7 +57,7 @@ def write_stac(catalog: Catalog, out: str | Path, *, crs: str | None = None) -> 
     (out / "items").mkdir(parents=True, exist_ok=True)
     items: list[dict[str, Any]] = []
     skipped: list[str] = []
-    for status in catalog.status():
+    for status in catalog.status(catalog.list()):  # datasets (exports are SEG-Y files, not pages)
         if status.record is None:
             skipped.append(status.name)
             continue

@@ -51,7 +51,7 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> ExampleSite:
     shutil.copytree(EXAMPLES, folder, ignore=ignored)
     make_data_module().make(folder / "data")
     catalog_file = folder / "catalog.yaml"
-    Catalog.from_file(catalog_file).build(["stack", "gathers", "shots", "velocity"])
+    Catalog.from_file(catalog_file).build(["stack", "gathers", "shots", "velocity", "stack_crop", "stack_browse"])
     # the spec changes after the build: stale
     text = catalog_file.read_text(encoding="utf-8").replace("chunks: [1, 2, 24, 150]", "chunks: [1, 2, 12, 150]")
     catalog_file.write_text(text, encoding="utf-8")

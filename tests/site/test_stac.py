@@ -48,7 +48,7 @@ def test_pystac_reads_items_with_the_datasets_dimensions(stac_dir: Path, example
     catalog = example_site.catalog()
     root = pystac.Catalog.from_file(str(stac_dir / "catalog.json"))
     items = {item.id: item for item in root.get_items(recursive=True)}
-    assert set(items) == {"stack", "gathers", "shots", "velocity"}
+    assert set(items) == {"stack", "gathers", "shots", "velocity", "stack_crop", "stack_browse"}
     for name, item in items.items():
         reader = catalog.open(name)
         cube = DatacubeExtension.ext(item)
