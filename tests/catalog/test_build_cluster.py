@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from mdio_catalog.catalog import Catalog
@@ -37,11 +38,11 @@ def example(tmp_path: Path) -> Path:
 
 def test_build_on_the_cluster_equals_the_local_build(example: Path, dask_client: Any) -> None:
     catalog = Catalog.from_file(example / "catalog.yaml")
-    assert [r.dataset for r in catalog.build().built] == NAMES
+    assert [r.dataset for r in catalog.build(NAMES).built] == NAMES
     root = example / "out" / "catalog"
     local, local_lock = built_contents(root, NAMES), lock_without_timings(example)
 
-    report = catalog.build(force=True, client=dask_client)
+    report = catalog.build(NAMES, force=True, client=dask_client)
     assert [r.dataset for r in report.built] == NAMES
     assert lock_without_timings(example) == local_lock
     for name, contents in built_contents(root, NAMES).items():
@@ -51,4 +52,12 @@ def test_build_on_the_cluster_equals_the_local_build(example: Path, dask_client:
     assert_ran_on_workers(dask_client, "rechunk_block", every_worker=False)  # the stack's fast_z: a few blocks
     ran = {name for counts in worker_task_counts(dask_client).values() for name in counts}
     assert ran - {"rechunk_block"}, ran  # SEG-Y ingestion ran there too
+    assert {s.state for s in catalog.status(NAMES)} == {"fresh"}
+
+    # the derived products (a crop, a browse copy by SNR, a SEG-Y delivery) on the cluster too
+    derived = ["stack_crop", "stack_browse", "stack_delivery"]
+    assert [r.dataset for r in catalog.build(derived, client=dask_client).built] == derived
+    assert_ran_on_workers(dask_client, "derive_block", every_worker=False)
+    stack = catalog.open("stack")[...]
+    np.testing.assert_array_equal(catalog.open("stack_crop")[...], stack[10:30, 10:40, 0:101:2])
     assert {s.state for s in catalog.status()} == {"fresh"}
