@@ -220,3 +220,64 @@ def test_a_killed_downstream_build_leaves_the_upstream_untouched(tmp_path: Path)
     assert not (tmp_path / "out" / "browse.mdio").exists()
     assert [r.dataset for r in catalog.build().built] == ["browse"]  # the retry sweeps the leftovers and builds
     assert _checksums(stack_dir) == before
+
+
+def test_specs_built_in_python_validate_and_build_the_same_way(tmp_path: Path) -> None:
+    from mdio_catalog.specs.catalog import CatalogSpec, DatasetSpec
+    from mdio_catalog.specs.derived import DatasetSource, ExportSpec
+    from mdio_catalog.specs.sources import SegySource
+    from mdio_catalog.specs.variables import CompressionSpec
+
+    post_stack_segy(tmp_path / "data" / "stack.sgy", INLINES, CROSSLINES, SAMPLES)
+    spec = CatalogSpec(
+        version=1,
+        name="python",
+        root="./out",
+        datasets={
+            "stack": DatasetSpec(
+                template="PostStack3DTime", source=SegySource(segy="data/stack.sgy"), chunks=(4, 4, 8)
+            ),
+            "crop": DatasetSpec(source=DatasetSource(dataset="stack", select={"inline": [12, 19]}, step={"sample": 2})),
+            "browse": DatasetSpec(
+                source=DatasetSource(dataset="crop"), compression=CompressionSpec(lossless=False, psnr_db=45)
+            ),
+        },
+        exports={"delivery": ExportSpec(dataset="crop", path="deliveries/crop.sgy", endian="little")},
+    )
+    assert CatalogSpec.from_yaml(spec.to_yaml()) == spec  # dumped and loaded back equal
+    catalog = Catalog.from_model(spec, base_dir=tmp_path)
+    assert [r.dataset for r in catalog.build().built] == ["stack", "crop", "browse", "delivery"]
+    assert catalog.record("browse").parameters["quality"]["psnr_db"] >= 45
+    np.testing.assert_array_equal(catalog.open("crop")[...], catalog.open("stack")[...][2:10, :, ::2])
+    with segyio.open(str(tmp_path / "out" / "deliveries" / "crop.sgy"), ignore_geometry=True, endian="little") as f:
+        assert f.tracecount == catalog.record("crop").trace_count
+    with pytest.raises(SpecValidationError, match="give one of tolerance, snr_db or psnr_db"):
+        CompressionSpec.from_data({"lossless": False, "tolerance": 0.1, "snr_db": 40})
+    lossy_stack = spec.datasets["stack"].model_copy(update={"compression": CompressionSpec(lossless=False, snr_db=40)})
+    bad = spec.model_copy(update={"datasets": {**spec.datasets, "stack": lossy_stack}})
+    with pytest.raises(SpecValidationError, match="apply to datasets derived from a dataset"):
+        Catalog.from_model(bad, base_dir=tmp_path)
+
+
+@pytest.mark.objectstore
+def test_an_export_to_s3_with_named_credentials(tmp_path: Path, s3_bucket: Any) -> None:
+    from tests.objectstores import AWS_REGION
+
+    path = derived_catalog(tmp_path)
+    text = path.read_text().replace("path: deliveries/crop.sgy", f"path: s3://{s3_bucket.name}/deliveries/crop.sgy")
+    text += (
+        "credentials:\n  lake:\n    key: ${LAKE_KEY}\n    secret: ${LAKE_SECRET}\n"
+        f"    options: {{client_kwargs: {{endpoint_url: '{s3_bucket.endpoint_url}', region_name: {AWS_REGION}}}}}\n"
+    )
+    text = text.replace("    endian: big\n", "    endian: big\n    credentials: lake\n")
+    path.write_text(text)
+    options = s3_bucket.fs.storage_options
+    env = {"LAKE_KEY": options["key"], "LAKE_SECRET": options["secret"]}
+    catalog = Catalog.from_file(path, env=env)
+    assert [r.dataset for r in catalog.build().built] == ["stack", "crop", "delivery"]
+    data = s3_bucket.fs.cat_file(f"{s3_bucket.name}/deliveries/crop.sgy")
+    entry = catalog.record("delivery").parameters["export"]
+    assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert s3_bucket.fs.ls(f"{s3_bucket.name}/deliveries") == [f"{s3_bucket.name}/deliveries/crop.sgy"]
+    assert {s.name: s.state for s in catalog.status()}["delivery"] == "fresh"
+    assert options["secret"] not in (tmp_path / "catalog.lock.d" / "delivery.json").read_text()
