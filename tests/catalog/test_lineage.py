@@ -281,3 +281,33 @@ def test_an_export_to_s3_with_named_credentials(tmp_path: Path, s3_bucket: Any) 
     assert s3_bucket.fs.ls(f"{s3_bucket.name}/deliveries") == [f"{s3_bucket.name}/deliveries/crop.sgy"]
     assert {s.name: s.state for s in catalog.status()}["delivery"] == "fresh"
     assert options["secret"] not in (tmp_path / "catalog.lock.d" / "delivery.json").read_text()
+
+
+PUBLIC_F3 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "segy" / "segyio" / "f3.sgy"
+
+
+@pytest.mark.parametrize("target", [30, 40, 50])
+@pytest.mark.parametrize("volume", ["example", "f3"])
+def test_browse_copies_meet_their_snr_target_on_the_whole_volume(tmp_path: Path, volume: str, target: int) -> None:
+    """The SNR numpy computes over the whole derived volume meets the target and is the figure recorded."""
+    import shutil
+
+    if volume == "example":
+        from tests.catalog.test_example import make_data_module
+
+        make_data_module().make(tmp_path / "data")
+    else:
+        if not PUBLIC_F3.exists():
+            pytest.skip(f"public test data not found at {PUBLIC_F3}")
+        (tmp_path / "data").mkdir()
+        shutil.copy(PUBLIC_F3, tmp_path / "data" / "stack.sgy")
+    browse = {"source": {"dataset": "stack"}, "compression": {"lossless": False, "snr_db": target}}
+    catalog = Catalog.from_file(write_catalog(tmp_path, {"stack": stack_entry(chunks=[16, 16, 64]), "browse": browse}))
+    catalog.build()
+    exact = catalog.open("stack")[...].astype(np.float64)
+    lossy = catalog.open("browse")[...].astype(np.float64)
+    snr = 10 * np.log10(np.sum(exact**2) / np.sum((exact - lossy) ** 2))
+    quality = catalog.record("browse").parameters["quality"]
+    assert snr >= target
+    assert quality["snr_db"] == pytest.approx(snr, rel=1e-9)
+    assert quality["size_ratio"] > 1
