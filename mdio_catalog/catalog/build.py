@@ -82,6 +82,8 @@ def build_dataset(
     ``root_url`` and the output may be a symbolic link: the catalog never writes or deletes through one.
     ``on_published`` (the catalog's lock entry) is called with the record once the dataset is current, while the
     dataset's lock is still held, so builds of one dataset record their entries in the order they published.
+    A derived dataset (``source: {dataset: ...}``) is read from ``source_url``, its upstream's published output;
+    ``upstream`` (that dataset's lock entry) becomes its ``derived_from``, so the chain leads back to source files.
     """
     started = datetime.now(UTC)
     if root_url is not None:
