@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,10 +26,11 @@ import zarr
 
 from mdio_catalog.core import layout
 from mdio_catalog.core.checksums import ChecksumRecorder, entry, read_record, stored_arrays
-from mdio_catalog.core.chunkfetch import ChunkTask, chunk_objects
+from mdio_catalog.core.chunkfetch import ChunkTask, chunk_objects, decode_pool
 from mdio_catalog.core.nodes import get_array
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, open_root, storage_errors
+from mdio_catalog.settings import get_settings
 
 #: Stored keys of an array folder that are metadata, not chunk objects.
 _METADATA = (".zarray", ".zattrs", ".zgroup", "zarr.json")
@@ -96,6 +98,8 @@ def _key(index: tuple[int, ...]) -> str:
 
 def _fetch(location: Location, array_path: str, indexes: list[tuple[int, ...]]) -> dict[tuple[int, ...], int | None]:
     """The record entry of each chunk object now stored (None: no object), fetched concurrently."""
+    if location.is_local:
+        return _fetch_local(os.path.join(location.url, array_path), indexes)
     objects = chunk_objects(location.url, dict(location.storage_options), location.is_local, array_path)
     found: dict[tuple[int, ...], int | None] = {}
     if objects is None:  # a filesystem without our chunk path: one object at a time through fsspec
@@ -113,6 +117,22 @@ def _fetch(location: Location, array_path: str, indexes: list[tuple[int, ...]]) 
 
     objects.fetch(tasks, handle)
     return found
+
+
+def _fetch_local(folder: str, indexes: list[tuple[int, ...]]) -> dict[tuple[int, ...], int | None]:
+    """Local files read whole into ``bytes`` on the chunk pool (the CRC wants a read-only buffer: no extra copy)."""
+
+    def one(index: tuple[int, ...]) -> int | None:
+        try:
+            fd = os.open(os.path.join(folder, *map(str, index)), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            return entry(os.pread(fd, os.fstat(fd).st_size, 0))
+        finally:
+            os.close(fd)
+
+    return dict(zip(indexes, decode_pool(get_settings().workers + 1).map(one, indexes), strict=True))
 
 
 def _listed(location: Location, array_path: str) -> set[str]:
@@ -266,13 +286,14 @@ def record_existing(
 
 
 def record_published(staging: Location) -> None:
-    """Record the checksums of a dataset just written to ``staging``, before it is published (on when
-    ``MDIO_CATALOG_CHECKSUMS`` is, for v0 datasets; a v1 store is left alone). Local stagings are read back from
-    the page cache the writing just filled, on the chunk thread pool."""
+    """Record the checksums of a dataset just written to a local ``staging``, before it is published (on when
+    ``MDIO_CATALOG_CHECKSUMS`` is, for v0 datasets; a v1 store is left alone): read back from the page cache the
+    writing just filled, on the chunk thread pool."""
     from mdio_catalog.exceptions import MDIOFormatError, MDIONotFoundError
-    from mdio_catalog.settings import get_settings
 
-    if not get_settings().checksums:
+    if not get_settings().checksums or not staging.is_local:
+        # On object stores reading every object back would cost a second GET per chunk; recording there waits for
+        # the write-time recorder (core/checksums.RecordingStore) to be wired into the writers: `checksum` adds it.
         return
     try:
         record_existing(staging.url, dict(staging.storage_options) or None)
