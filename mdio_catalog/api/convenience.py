@@ -27,6 +27,7 @@ from numcodecs.abc import Codec
 from mdio_catalog.api.accessor import MDIOAccessor, MDIOReader, MDIOWriter
 from mdio_catalog.converters.segy_blocks import spatial_blocks
 from mdio_catalog.core import layout
+from mdio_catalog.core.checksums import GROUP as CHECKSUM_GROUP
 from mdio_catalog.core.chunks import header_chunks, validate_chunks
 from mdio_catalog.core.cluster import abandon_operation, run_tasks
 from mdio_catalog.core.compressors import lossless_compressor
@@ -145,6 +146,8 @@ def _copy_filter(reader: MDIOAccessor, copy_traces: bool, copy_headers: bool) ->
     header_prefixes = [f"{layout.header_array_path(p)}/" for p in reader.access_patterns]
 
     def keep(key: str) -> bool:
+        if key.startswith(CHECKSUM_GROUP + "/"):  # the copy gets its own record when it is published (local)
+            return False
         name = key.rsplit("/", 1)[-1]
         if name.startswith("."):  # .zgroup/.zattrs/.zarray/.zmetadata: always
             return True
@@ -200,11 +203,6 @@ def rechunk_batch(
     with target_lock(location, what="rechunk"):  # no build or other rechunk of this dataset meanwhile
         _rechunk_batch(source, chunks_list, suffix_list, compressor, overwrite, client)
         remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP))
-        if get_settings().checksums:  # the new patterns join the dataset's checksum record
-            from mdio_catalog.core.verify import record_existing
-
-            paths = [f(str(s)) for s in suffix_list for f in (layout.data_array_path, layout.header_array_path)]
-            record_existing(source.url, source.storage_options or None, only=paths)
 
 
 def _rechunk_batch(
@@ -246,6 +244,12 @@ def _rechunk_batch(
             written = [suffix for _, suffix in targets]
             for group in _plan_passes(source, [c for c, _ in targets]):
                 _copy_pass(source, [arrays[i] for i in group], [targets[i][1] for i in group], client)
+            location = Location.of(source.url, source.storage_options)
+            if get_settings().checksums and location.is_local:  # recorded before the pattern counts as complete
+                from mdio_catalog.core.verify import record_existing
+
+                paths = [f(s) for _, s in targets for f in (layout.data_array_path, layout.header_array_path)]
+                record_existing(source.url, None, only=paths, consolidate=False)
             zarr.consolidate_metadata(root.store)
     except BaseException:
         # Never leave a half-filled access pattern that looks usable.

@@ -256,7 +256,10 @@ def _undecodable(data: zarr.Array, start: int) -> list[str]:
 
 
 def record_existing(
-    path_or_url: str, storage_options: dict[str, Any] | None = None, only: Iterable[str] | None = None
+    path_or_url: str,
+    storage_options: dict[str, Any] | None = None,
+    only: Iterable[str] | None = None,
+    consolidate: bool = True,
 ) -> int:
     """Write the checksum record of a dataset from its objects as they are now (of the arrays ``only``, when
     given: a rechunk records its new patterns and leaves the rest of the record alone); return the chunks
@@ -281,7 +284,8 @@ def record_existing(
                 total += 1
     with storage_errors(location):
         recorder.write(root)
-        zarr.consolidate_metadata(root.store)
+        if consolidate:  # a rechunk consolidates itself, after the record: then the pattern counts as complete
+            zarr.consolidate_metadata(root.store)
     return total
 
 
