@@ -202,7 +202,7 @@ def rechunk_batch(
     location = Location.of(source.url, source.storage_options)
     with target_lock(location, what="rechunk"):  # no build or other rechunk of this dataset meanwhile
         _rechunk_batch(source, chunks_list, suffix_list, compressor, overwrite, client)
-        remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP))
+        remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP, CHECKSUM_GROUP))
 
 
 def _rechunk_batch(
