@@ -16,12 +16,12 @@ from mdio_catalog.cli.common import (
     dask_client,
     emit_json,
     find_catalog,
-    human_size,
     load_catalog,
     print_table,
     set_quiet,
     set_workers,
 )
+from mdio_catalog.humanize import human_size
 
 EXIT_STALE = 1
 #: Above this many rows, tables are printed as plain aligned text: rich lays out every cell (seconds for thousands).

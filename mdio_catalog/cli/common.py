@@ -45,6 +45,9 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+StorageOptionsOutputOption = Annotated[
+    str | None, typer.Option("--storage-options-output", help="fsspec options of the destination (JSON).")
+]
 ClusterOption = Annotated[
     str | None,
     typer.Option(
@@ -204,17 +207,6 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     Console().print(table)
-
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 def set_quiet(quiet: bool) -> None:

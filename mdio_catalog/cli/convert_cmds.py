@@ -11,6 +11,7 @@ from mdio_catalog.cli.common import (
     JsonOption,
     QuietOption,
     StorageOptionsOption,
+    StorageOptionsOutputOption,
     emit_json,
     open_target,
     parse_storage_options,
@@ -28,9 +29,7 @@ def convert(
     catalog: CatalogOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing destination.")] = False,
     storage_options: StorageOptionsOption = None,
-    storage_options_output: Annotated[
-        str | None, typer.Option("--storage-options-output", help="fsspec options of the destination (JSON).")
-    ] = None,
+    storage_options_output: StorageOptionsOutputOption = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

@@ -15,15 +15,16 @@ from mdio_catalog.cli.common import (
     QuietOption,
     SchedulerOption,
     StorageOptionsOption,
+    StorageOptionsOutputOption,
     dask_client,
     emit_json,
-    human_size,
     open_target,
     parse_ints,
     parse_storage_options,
     print_table,
     set_quiet,
 )
+from mdio_catalog.humanize import human_size
 
 Target = Annotated[str, typer.Argument(help="A catalog dataset name, or an MDIO path/URL.", show_default=False)]
 
@@ -136,9 +137,7 @@ def copy(
     headers: Annotated[bool, typer.Option("--headers/--no-headers", help="Copy the trace headers.")] = True,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing destination.")] = False,
     storage_options: StorageOptionsOption = None,
-    storage_options_output: Annotated[
-        str | None, typer.Option("--storage-options-output", help="fsspec options of the destination (JSON).")
-    ] = None,
+    storage_options_output: StorageOptionsOutputOption = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
     quiet: QuietOption = False,

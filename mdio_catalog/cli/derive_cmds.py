@@ -13,6 +13,7 @@ from mdio_catalog.cli.common import (
     QuietOption,
     SchedulerOption,
     StorageOptionsOption,
+    StorageOptionsOutputOption,
     dask_client,
     emit_json,
     open_target,
@@ -74,9 +75,7 @@ def derive(
     catalog: CatalogOption = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing destination.")] = False,
     storage_options: StorageOptionsOption = None,
-    storage_options_output: Annotated[
-        str | None, typer.Option("--storage-options-output", help="fsspec options of the destination (JSON).")
-    ] = None,
+    storage_options_output: StorageOptionsOutputOption = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
     as_json: JsonOption = False,

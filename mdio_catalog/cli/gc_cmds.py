@@ -14,10 +14,10 @@ from mdio_catalog.cli.common import (
     StorageOptionsOption,
     emit_json,
     find_catalog,
-    human_size,
     parse_storage_options,
     print_table,
 )
+from mdio_catalog.humanize import human_size
 
 
 def gc(

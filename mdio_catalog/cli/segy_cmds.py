@@ -12,6 +12,7 @@ from mdio_catalog.cli.common import (
     QuietOption,
     SchedulerOption,
     StorageOptionsOption,
+    StorageOptionsOutputOption,
     dask_client,
     emit_json,
     parse_int,
@@ -118,9 +119,7 @@ def ingest(
     lossy: Annotated[float | None, typer.Option("--lossy", help="ZFP with this tolerance (default lossless).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset.")] = False,
     storage_options: StorageOptionsOption = None,
-    storage_options_output: Annotated[
-        str | None, typer.Option("--storage-options-output", help="fsspec options of the output (JSON).")
-    ] = None,
+    storage_options_output: StorageOptionsOutputOption = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
     quiet: QuietOption = False,

@@ -13,12 +13,12 @@ from mdio_catalog.cli.common import (
     JsonOption,
     StorageOptionsOption,
     emit_json,
-    human_size,
     open_target,
     parse_storage_options,
     print_table,
 )
 from mdio_catalog.exceptions import ArgumentError
+from mdio_catalog.humanize import human_size
 
 Target = Annotated[str, typer.Argument(help="A catalog dataset name, or an MDIO path/URL.", show_default=False)]
 

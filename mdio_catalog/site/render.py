@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from mdio_catalog import humanize
 from mdio_catalog.exceptions import ExportError
 from mdio_catalog.site.model import gather
 
@@ -121,14 +122,7 @@ def _environment() -> Any:
 
 
 def human_size(value: int | None) -> str:
-    if value is None:
-        return "–"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
+    return humanize.human_size(value, missing="–")
 
 
 def _number(value: Any) -> str:
