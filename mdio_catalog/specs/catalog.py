@@ -35,6 +35,7 @@ from pydantic import AfterValidator, Field, StrictBool, field_validator, model_v
 
 from mdio_catalog.exceptions import did_you_mean
 from mdio_catalog.specs.base import StrictModel, located_errors
+from mdio_catalog.specs.crs import Crs
 from mdio_catalog.specs.derived import DatasetSource, ExportSpec
 from mdio_catalog.specs.env import check_tree, expand_tree, no_references, redacted, undefined, undefined_issue
 from mdio_catalog.specs.errors import PathPart, SourceMap, SpecIssue, raise_issues
@@ -210,6 +211,7 @@ class DefaultsSpec(StrictModel):
     compression: CompressionSpec | None = Field(None, description="Default compression (lossless when omitted).")
     storage_options: StorageOptions = Field(default_factory=dict)
     credentials: CredentialsName | None = Field(None, description="Credentials of sources that name none.")
+    crs: Crs | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> DefaultsSpec:
@@ -330,6 +332,7 @@ class DatasetSpec(StrictModel):
     )
     description: str = Field("", description="Free text; not part of the spec hash.")
     tags: list[str] = Field(default_factory=list, description="Free labels; not part of the spec hash.")
+    crs: Crs | None = None
 
     @field_validator("template")
     @classmethod
