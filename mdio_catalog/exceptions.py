@@ -200,6 +200,11 @@ class CatalogError(MDIOError, RuntimeError):
     """The catalog cannot do what was asked (unknown dataset, failed build, ...)."""
 
 
+class UncommittedSpecError(CatalogError):
+    """``build --require-clean``: the spec files of a dataset to build (the catalog file, its templates) have
+    uncommitted changes in git; nothing was built."""
+
+
 class ExportError(MDIOError, ValueError):
     """An export that cannot be done as asked (empty selection, unwritable output, ...)."""
 

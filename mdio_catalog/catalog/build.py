@@ -32,7 +32,7 @@ from mdio_catalog.core.publish import staged_write
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import CatalogError, ForeignContentError, SpecError
 from mdio_catalog.specs.derived import DatasetSource
-from mdio_catalog.specs.provenance import ProvenanceRecord
+from mdio_catalog.specs.provenance import GitProvenance, ProvenanceRecord
 from mdio_catalog.specs.resolve import ResolvedDataset
 from mdio_catalog.specs.sources import NumpySource
 
@@ -70,6 +70,7 @@ def build_dataset(
     on_aside: Callable[[Path], None] | None = None,
     on_published: Callable[[ProvenanceRecord], None] | None = None,
     upstream: ProvenanceRecord | None = None,
+    git: GitProvenance | None = None,
 ) -> ProvenanceRecord:
     """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete).
 
@@ -84,6 +85,7 @@ def build_dataset(
     dataset's lock is still held, so builds of one dataset record their entries in the order they published.
     A derived dataset (``source: {dataset: ...}``) is read from ``source_url``, its upstream's published output;
     ``upstream`` (that dataset's lock entry) becomes its ``derived_from``, so the chain leads back to source files.
+    ``git`` (the spec's commit and uncommitted changes, asked once per catalog build) is recorded as given.
     """
     started = datetime.now(UTC)
     if root_url is not None:
@@ -119,6 +121,8 @@ def build_dataset(
         record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
         if isinstance(resolved.source, DatasetSource):
             record = _with_lineage(record, resolved.source.dataset, upstream, derived)
+        if git is not None:
+            record = record.model_copy(update={"git": git})
         writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
         built.append(record)
     return record

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
 from mdio_catalog.catalog.build import build_dataset
@@ -33,6 +33,11 @@ from mdio_catalog.specs.catalog import CatalogSpec
 from mdio_catalog.specs.provenance import LockFile, ProvenanceRecord
 from mdio_catalog.specs.registry import TemplateRegistry
 from mdio_catalog.specs.resolve import ResolvedDataset, catalog_registry, resolve_all
+
+if TYPE_CHECKING:
+    from mdio_catalog.catalog.gittrace import SpecTrace
+    from mdio_catalog.catalog.verifystate import VerifyState
+    from mdio_catalog.core.verify import VerifyReport
 
 #: Threads that check datasets' freshness side by side (their time goes into waiting for small reads).
 STATUS_THREADS = 16
@@ -221,6 +226,7 @@ class Catalog:
         client: Any = None,
         upstream: bool = False,
         downstream: bool = False,
+        require_clean: bool = False,
     ) -> BuildReport:
         """Build what is not fresh (everything with ``force``); ``dry_run`` only reports the plan.
 
@@ -234,6 +240,9 @@ class Catalog:
         ``distributed.Client``) runs the heavy steps (SEG-Y ingestion, access patterns) on that dask cluster; the
         result and the lock entries are the same as without it. Datasets are built in the lineage graph's order
         (every upstream first); ``upstream``/``downstream`` add everything the named datasets come from / feed.
+        When the catalog file is in a git work tree, each record carries ``git`` (commit, branch, remote without
+        credentials, which of its spec files had uncommitted changes), asked once per build; ``require_clean``
+        refuses with UncommittedSpecError, before anything is built, when a planned dataset's spec files are dirty.
         """
         chosen = self._names(names)
         extra = [
@@ -251,6 +260,11 @@ class Catalog:
                 report.planned.append(DatasetStatus(status.name, "stale", ["forced"], status.output, status.record))
             else:
                 report.skipped.append(status)
+        git = None
+        if require_clean or not dry_run:
+            from mdio_catalog.catalog.gittrace import build_trace
+
+            git = build_trace(self, [s.name for s in report.planned], require_clean=require_clean)
         if dry_run:
             return report
         self._check_sources([s.name for s in report.planned if s.name in self.spec.datasets])
@@ -268,13 +282,15 @@ class Catalog:
 
                 ready = self._upstream_ready(status.name)
                 assert ready is not None
-                report.built.append(build_export(self, status.name, ready, client=client, force=force))
+                spec_git = git.provenance(status.name) if git is not None else None
+                report.built.append(build_export(self, status.name, ready, client=client, force=force, git=spec_git))
                 continue
             record = build_dataset(
                 self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
                 previous=status.record, force_aside=force, on_aside=aside,
                 on_published=self._locks.write if self._locks is not None else None,
                 upstream=self._upstream_ready(status.name),
+                git=git.provenance(status.name) if git is not None else None,
             )  # fmt: skip
             report.built.append(record)
         return report
@@ -361,3 +377,26 @@ class Catalog:
         if record is None:
             raise CatalogError(f"Dataset {name!r} was never built; run build first.")
         return record
+
+    # --- git and verify state ---------------------------------------------------------------------------------
+    def spec_changes(self, names: Iterable[str] | None = None) -> SpecTrace | None:
+        """Which spec files of these datasets (default: all; the catalog file, the templates they use) have
+        uncommitted changes in git: two git commands whatever the number of datasets; None when the catalog file
+        is not in a git work tree (see :mod:`.gittrace`)."""
+        from mdio_catalog.catalog.gittrace import status_trace
+
+        return status_trace(self, self._names(names))
+
+    def verify(self, name: str, *, sample: float | None = None, deep: bool = False) -> VerifyReport:
+        """Verify dataset ``name`` against its checksum record (:func:`mdio_catalog.core.verify.verify_dataset`;
+        the dataset is never modified) and record the result beside the catalog (:mod:`.verifystate`)."""
+        from mdio_catalog.catalog.verifystate import verify_and_record
+
+        return verify_and_record(self, name, sample=sample, deep=deep)
+
+    def last_verify(self, name: str) -> VerifyState | None:
+        """The last recorded verify of ``name`` (None: never verified, or the catalog has no file)."""
+        from mdio_catalog.catalog.verifystate import last_verify
+
+        self.get(name)
+        return last_verify(self.path, name) if self.path is not None else None

@@ -23,7 +23,7 @@ from mdio_catalog.core.store import Location, storage_errors
 from mdio_catalog.exceptions import ForeignContentError
 from mdio_catalog.specs.catalog import is_url, redact_storage_options
 from mdio_catalog.specs.derived import ExportSpec
-from mdio_catalog.specs.provenance import ProvenanceRecord, SourceIdentity
+from mdio_catalog.specs.provenance import GitProvenance, ProvenanceRecord, SourceIdentity
 
 if TYPE_CHECKING:
     from mdio_catalog.catalog.catalog import Catalog
@@ -88,11 +88,17 @@ def export_status(catalog: Catalog, name: str) -> DatasetStatus:
 
 
 def build_export(
-    catalog: Catalog, name: str, upstream: ProvenanceRecord, *, client: Any = None, force: bool = False
+    catalog: Catalog,
+    name: str,
+    upstream: ProvenanceRecord,
+    *,
+    client: Any = None,
+    force: bool = False,
+    git: GitProvenance | None = None,
 ) -> ProvenanceRecord:
     """Write export ``name`` from its dataset's published output (``upstream``: that dataset's lock entry) and
     record it in the lock. A file at the path that this export did not write is refused (``force``: renamed aside
-    and kept when local)."""
+    and kept when local). ``git``: the spec's git state, recorded as given."""
     from mdio_catalog.catalog.build import check_no_links
     from mdio_catalog.converters.mdio_to_segy import mdio_to_segy
 
@@ -129,6 +135,7 @@ def build_export(
         trace_count=upstream.trace_count,
         output=url,
         derived_from=derived_from(export.dataset, upstream),
+        git=git,
     )
     if catalog._locks is not None:
         catalog._locks.write(record)

@@ -7,7 +7,8 @@ it (modified, staged or untracked), the branch, and the remote URL with credenti
 ``https://user:token@host/...`` or ``?access_token=`` must never reach a lock file that is itself committed).
 
 Nothing here writes: ``GIT_OPTIONAL_LOCKS=0`` keeps ``git status`` from refreshing the index, so a build never
-contends with a user's git commands. No git, or files outside a work tree, give ``None``.
+contends with a user's git commands. No git, or files outside a work tree, give ``None``. :func:`uncommitted` asks
+only which spec files are dirty (two git commands, for ``status``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,25 @@ def _git(cwd: Path, *args: str) -> str | None:
 
 def git_state(paths: Sequence[str | os.PathLike[str]]) -> GitState | None:
     """The git state of the files ``paths`` (the catalog file first, then templates or other specs it uses)."""
+    found = uncommitted(paths)
+    if found is None:
+        return None
+    root, dirty = found
+    commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+    return GitState(
+        root=str(root),
+        commit=commit.strip() if commit else None,
+        branch=branch.strip() if branch else None,
+        dirty_files=dirty,
+        remote=_remote(root),
+    )
+
+
+def uncommitted(paths: Sequence[str | os.PathLike[str]]) -> tuple[Path, tuple[str, ...]] | None:
+    """The work tree root holding ``paths[0]`` and which of ``paths`` differ from ``HEAD`` (modified, staged or
+    untracked; relative to that root, sorted), in two git commands whatever the number of paths; None outside a
+    work tree. Paths outside the work tree are left out (git cannot vouch for them)."""
     if not paths or shutil.which("git") is None:
         return None
     first = Path(paths[0]).resolve()
@@ -70,24 +90,21 @@ def git_state(paths: Sequence[str | os.PathLike[str]]) -> GitState | None:
     if not top:
         return None
     root = Path(top.strip())
-    commit = _git(root, "rev-parse", "--verify", "-q", "HEAD")
-    branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+    inside = relative_paths(root, paths)
+    options = ("--literal-pathspecs", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--")
+    status = _git(root, *options, *inside) if inside else ""
+    return root, tuple(sorted(_porcelain_paths(status or "")))
+
+
+def relative_paths(root: Path, paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """``paths`` relative to the work tree ``root`` ('/'-separated), those outside it left out."""
     inside = []
     for path in paths:
-        resolved = Path(path).resolve()
         try:
-            inside.append(str(resolved.relative_to(root)))
+            inside.append(Path(path).resolve().relative_to(root).as_posix())
         except ValueError:  # a template outside this work tree: git cannot vouch for it
             continue
-    status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *inside) if inside else ""
-    dirty = sorted(_porcelain_paths(status or ""))
-    return GitState(
-        root=str(root),
-        commit=commit.strip() if commit else None,
-        branch=branch.strip() if branch else None,
-        dirty_files=tuple(dirty),
-        remote=_remote(root),
-    )
+    return inside
 
 
 def _porcelain_paths(status: str) -> set[str]:

@@ -187,20 +187,49 @@ def status(
     as_json: JsonOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code says it all.")] = False,
 ) -> None:
-    """Fresh, stale (and why) or never built, per dataset. Exit 1 when anything is not fresh."""
+    """Fresh, stale (and why) or never built, per dataset, with the last verify result. Exit 1 when anything is
+    not fresh. Warns when the spec (the catalog file, the templates used) has uncommitted changes in git."""
+    from mdio_catalog.catalog.verifystate import verify_states
+
     cat = load_catalog(catalog)
     statuses = cat.status(names or None)
     stale = [s for s in statuses if s.needs_build]
+    if quiet and not as_json:
+        raise typer.Exit(EXIT_STALE if stale else 0)
+    trace = cat.spec_changes([s.name for s in statuses])  # two git commands for the whole catalog
+    verified = verify_states(cat.path, [s.name for s in statuses]) if cat.path is not None else {}
+    warning = None
+    if trace is not None and trace.dirty_datasets:
+        warning = (f"the spec has uncommitted changes ({', '.join(trace.all_dirty_files())}): builds from it cannot "
+                   "be traced to a commit; commit them (build --require-clean refuses until then)")  # fmt: skip
     if as_json:
-        emit_json({"catalog": cat.name, "fresh": not stale, "datasets": [s.to_data() for s in statuses]})
-    elif not quiet:
+        datasets = []
+        for s in statuses:
+            data = s.to_data()
+            last = verified.get(s.name)
+            data["verify"] = last.status_data(s.record) if last is not None else None
+            if trace is not None:
+                data["spec_dirty_files"] = trace.dirty_files(s.name)
+            datasets.append(data)
+        emit_json({"catalog": cat.name, "fresh": not stale, "git": trace.to_data() if trace is not None else None,
+                   "warnings": [warning] if warning else [], "datasets": datasets})  # fmt: skip
+    else:
         _table(
             f"{cat.name}: {len(statuses) - len(stale)} fresh, {len(stale)} to build",
-            ["name", "status", "why"],
-            [[s.name, s.state, "; ".join(s.reasons)] for s in statuses],
+            ["name", "status", "why", "verified"],
+            [[s.name, s.state, "; ".join(s.reasons), _verified(cat, verified.get(s.name), s)] for s in statuses],
         )
+        if warning:
+            typer.echo(f"warning: {warning}", err=True)
     if stale:
         raise typer.Exit(EXIT_STALE)
+
+
+def _verified(cat: Any, last: Any, status: Any) -> str:
+    """The status table's verify cell: never, or the last result and its date (outdated: another build)."""
+    if status.name in cat.spec.exports:  # a SEG-Y file: nothing to verify
+        return "-"
+    return "never" if last is None else str(last.summary(status.record))
 
 
 def build(

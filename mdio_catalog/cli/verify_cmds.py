@@ -34,13 +34,18 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Re-read a dataset's chunk objects and compare them with its checksum record: chunks missing, chunks whose
-    bytes differ, unexpected objects. Exit 1 when anything is wrong."""
+    bytes differ, unexpected objects. Exit 1 when anything is wrong. For a catalog dataset the result is kept
+    beside the catalog file (.mdio-catalog/verify/NAME.json), and status shows it."""
+    from mdio_catalog.cli.common import load_catalog, looks_like_path
     from mdio_catalog.core.verify import verify_dataset
 
     if sample is not None and not 0 < sample <= 1:
         raise ArgumentError(f"--sample must be a share in (0, 1], got {sample}")
-    reader, label = open_target(target, catalog, storage_options=parse_storage_options(storage_options))
-    report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep)
+    if looks_like_path(target):
+        reader, label = open_target(target, catalog, storage_options=parse_storage_options(storage_options))
+        report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep)
+    else:  # a catalog dataset: verified and its result recorded
+        report, label = load_catalog(catalog).verify(target, sample=sample, deep=deep), target
     if as_json:
         emit_json({"dataset": label, **report.to_dict()})
     elif not report.recorded:

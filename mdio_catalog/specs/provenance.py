@@ -98,6 +98,19 @@ class DerivedFrom(StrictModel):
     build: str = Field(description="The upstream's build id (its start time, as in its lock entry).")
 
 
+class GitProvenance(StrictModel):
+    """Where a build's spec stood in git: the commit of the work tree holding the catalog file, and whether the
+    files the dataset's spec comes from (the catalog file, the template file it uses) had uncommitted changes.
+    Not part of the spec hash: a new commit alone does not make a dataset stale."""
+
+    # Every field is required (None where git has no answer), so lock entries always show all five.
+    commit: str | None = Field(description="HEAD commit (None in a repository without commits).")
+    branch: str | None = Field(description="Branch checked out (None on a detached HEAD).")
+    dirty: bool = Field(description="Whether any of the spec files differed from HEAD.")
+    dirty_files: list[str] = Field(description="Spec files modified, staged or untracked (relative to the work tree).")
+    remote: str | None = Field(description="The remote's URL, credentials stripped (None without a remote).")
+
+
 class ProvenanceRecord(StrictModel):
     """What one build produced, from what, with what."""
 
@@ -125,6 +138,9 @@ class ProvenanceRecord(StrictModel):
     access_patterns: list[str] = Field(default_factory=list, description="Access patterns written.")
     output: str = Field(description="Where the dataset was written.")
     derived_from: DerivedFrom | None = Field(None, description="The upstream of a derived dataset or an export.")
+    git: GitProvenance | None = Field(
+        None, description="The spec's git commit and uncommitted changes (None outside a git work tree)."
+    )
 
     @field_validator("started", "finished")
     @classmethod
