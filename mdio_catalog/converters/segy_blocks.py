@@ -27,6 +27,7 @@ from mdio_catalog.converters import segy_exact
 from mdio_catalog.converters.segy_exact import IbmWords
 from mdio_catalog.core.cluster import OperationCache, operation_task, run_tasks
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE, TRACE_HEADER_SIZE, trace_header_dtype
+from mdio_catalog.core.recording import Drained, LiveRecorder, RecordingStore, active_recorder
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, open_store, storage_errors
 from mdio_catalog.segy.formats import decode_samples
@@ -34,6 +35,7 @@ from mdio_catalog.segy.header_scan import SegyRef
 from mdio_catalog.segy.ibm import ibm_to_float
 from mdio_catalog.segy.reader import SegyFile
 from mdio_catalog.segy.source import READ_PIECE_BYTES
+from mdio_catalog.settings import get_settings
 
 Block = tuple[slice, ...]
 
@@ -77,6 +79,7 @@ class UnitResult:
     stats: tuple[SummaryStatistics, ...]
     inexact: int = 0
     ibm: IbmWords | None = None
+    checksums: Drained | None = None  # entries a task in another process recorded (core.recording)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class BlockWriter:
     data: zarr.Array
     headers: zarr.Array
     extra: zarr.Array | None = None
+    recorder: LiveRecorder | None = None  # a worker's own, when no recording of the target is active there
 
     def __post_init__(self) -> None:
         # Chunks that are all zero are not stored (as the reference does). zarr finds them by comparing every
@@ -179,7 +183,8 @@ class BlockWriter:
             rows = np.zeros((*traces.shape, extra.shape[-1]), dtype=np.uint8)
             rows[live] = extra
             self.extra[block] = rows
-        return UnitResult(unit.index, stats, inexact, ibm)
+        drained = self.recorder.drain() if self.recorder is not None else None
+        return UnitResult(unit.index, stats, inexact, ibm, drained or None)
 
 
 def _block_widths(width: int, block: int) -> list[slice]:
@@ -258,11 +263,15 @@ _WRITERS: OperationCache[BlockWriter] = OperationCache()
 
 def _open_writer(plan: IngestPlan) -> BlockWriter:
     store = open_store(plan.target, read_only=False)
+    recorder = None
+    if get_settings().checksums and active_recorder(plan.target.url) is None:  # a worker process: report back
+        recorder = LiveRecorder()
+        store = RecordingStore(store, recorder)
     with storage_errors(plan.target):
         data = zarr.open_array(store, path=plan.data_path, mode="r+", zarr_format=2)
         headers = zarr.open_array(store, path=plan.header_path, mode="r+", zarr_format=2)
         extra = zarr.open_array(store, path=plan.extra_path, mode="r+", zarr_format=2) if plan.extra_path else None
-    return BlockWriter(plan.segy.open(), data, headers, extra)
+    return BlockWriter(plan.segy.open(), data, headers, extra, recorder)
 
 
 def share_writer(plan: IngestPlan, writer: BlockWriter) -> None:
@@ -312,6 +321,7 @@ def write_units(
             # A cluster task gets a compact copy of its slice, never the grid's whole array.
             yield WriteUnit(index, region, traces.copy() if client is not None else traces)
 
+    recorder = active_recorder(plan.target.url)
     stats = SummaryStatistics()
     inexact = 0
     ibm_parts: list[IbmWords] = []  # merged once at the end; only counted once there are too many to keep
@@ -328,6 +338,8 @@ def write_units(
         unit="unit" if group > 1 else "chunk",
     ):
         early[result.index] = result
+        if result.checksums and recorder is not None:
+            recorder.merge(result.checksums)
         while following in early:
             done = early.pop(following)
             for block in done.stats:

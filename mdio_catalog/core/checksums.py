@@ -12,17 +12,15 @@ chunk has no object (never written: it reads as the fill value). 10 million chun
 compresses to about half; readers that do not know the group (ours, the reference 0.9.3) ignore it. Its attributes
 name the array it describes and the algorithm.
 
-Recording at write time: :class:`ChecksumRecorder` holds the grids of the arrays being written and
-:class:`RecordingStore` (a zarr ``WrapperStore``) feeds it every chunk object as zarr stores it, so nothing is read
-back. :func:`record_existing` fills the record of a dataset written before checksums existed by reading its
-objects once.
+Recording at write time is :mod:`mdio_catalog.core.recording` (entries taken from the bytes as they are stored);
+:class:`ChecksumRecorder` holds the finished entries and writes the record arrays. :func:`~.verify.record_existing`
+fills the record of a dataset written before checksums existed by reading its objects once.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -30,9 +28,6 @@ import google_crc32c
 import numpy as np
 import numpy.typing as npt
 import zarr
-from zarr.abc.store import Store
-from zarr.core.buffer import Buffer
-from zarr.storage import WrapperStore
 
 ALGORITHM: Final = "crc32c"
 GROUP: Final = "checksums"
@@ -88,51 +83,13 @@ class ArrayGrid:
 
 
 class ChecksumRecorder:
-    """The record entries of the arrays being written, filled as their chunk objects are stored."""
+    """The record entries of some arrays, as they will be stored."""
 
     def __init__(self, arrays: Iterable[ArrayGrid]) -> None:
         self.arrays = {a.path: a for a in arrays}
         self.entries: dict[str, npt.NDArray[np.uint64]] = {
             a.path: np.zeros(a.grid, dtype=np.uint64) for a in self.arrays.values()
         }
-        self._lock = threading.Lock()
-
-    def _locate(self, key: str) -> tuple[str, tuple[int, ...]] | None:
-        for path, array in self.arrays.items():
-            index = array.index_of(key)
-            if index is not None:
-                return path, index
-        return None
-
-    def stored(self, key: str, data: bytes | bytearray | memoryview) -> None:
-        """A chunk object was written (other keys are ignored)."""
-        where = self._locate(key)
-        if where is not None:
-            value = entry(data)
-            with self._lock:
-                self.entries[where[0]][where[1]] = value
-
-    def deleted(self, key: str) -> None:
-        where = self._locate(key)
-        if where is not None:
-            with self._lock:
-                self.entries[where[0]][where[1]] = 0
-
-    def items(self) -> dict[str, dict[tuple[int, ...], int]]:
-        """The non-zero entries per array (what a cluster task sends back to merge with :meth:`merge`)."""
-        out: dict[str, dict[tuple[int, ...], int]] = {}
-        with self._lock:
-            for path, grid in self.entries.items():
-                nonzero = np.argwhere(grid)
-                out[path] = {tuple(int(i) for i in idx): int(grid[tuple(idx)]) for idx in nonzero}
-        return out
-
-    def merge(self, items: Mapping[str, Mapping[tuple[int, ...], int]]) -> None:
-        with self._lock:
-            for path, values in items.items():
-                grid = self.entries[path]
-                for index, value in values.items():
-                    grid[index] = value
 
     def write(self, root: zarr.Group) -> None:
         """Store the record arrays in ``root``'s ``checksums`` group (replacing earlier ones of these arrays)."""
@@ -159,22 +116,6 @@ def _record_chunks(shape: tuple[int, ...], target: int = 1 << 20) -> tuple[int, 
         while math.prod(max(1, c) for c in chunks) > target and chunks[axis] > 1:
             chunks[axis] = max(1, chunks[axis] // 2)
     return tuple(max(1, c) for c in chunks)
-
-
-class RecordingStore(WrapperStore[Store]):
-    """A zarr store that tells ``recorder`` about every object it stores or deletes (nothing is read back)."""
-
-    def __init__(self, store: Store, recorder: ChecksumRecorder) -> None:
-        super().__init__(store)
-        self.recorder = recorder
-
-    async def set(self, key: str, value: Buffer) -> None:
-        self.recorder.stored(key, value.to_bytes())
-        await self._store.set(key, value)
-
-    async def delete(self, key: str) -> None:
-        self.recorder.deleted(key)
-        await self._store.delete(key)
 
 
 def stored_arrays(root: zarr.Group) -> list[ArrayGrid]:

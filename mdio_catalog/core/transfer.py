@@ -19,6 +19,7 @@ import zarr
 from mdio_catalog.core import layout
 from mdio_catalog.core.cluster import OperationCache, operation_task
 from mdio_catalog.core.nodes import get_array
+from mdio_catalog.core.recording import active_recorder
 from mdio_catalog.core.store import Location, open_root
 
 Block = tuple[slice, ...]
@@ -87,6 +88,7 @@ def _copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
             fs.target.makedirs(f"{fs.target_root}/{parent}", exist_ok=True)
     sources = [f"{fs.source_root}/{key}" for key in keys]
     targets = [f"{fs.target_root}/{key}" for key in keys]
+    recorder = active_recorder(job.target.url)  # the copy's staging, when this process records it
     if len(keys) > 1 and (_is_async(fs.source) or _is_async(fs.target)):
         blobs = _read_all(fs.source, sources)
         if _is_async(fs.target):
@@ -94,11 +96,16 @@ def _copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
         else:
             for path, data in zip(targets, blobs, strict=True):
                 fs.target.pipe_file(path, data)
+        if recorder is not None:
+            for key, data in zip(keys, blobs, strict=True):
+                recorder.copied(key, data)
         return sum(len(data) for data in blobs)
     copied = 0
-    for source, target in zip(sources, targets, strict=True):  # one object at a time: it stays in the CPU cache
+    for key, source, target in zip(keys, sources, targets, strict=True):  # one at a time: it stays in the CPU cache
         data = fs.source.cat_file(source)
         fs.target.pipe_file(target, data)
+        if recorder is not None:
+            recorder.copied(key, data)
         copied += len(data)
     return copied
 

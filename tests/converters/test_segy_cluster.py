@@ -157,6 +157,8 @@ def test_cluster_ingest_equals_local_run(
     assert_ran_on_workers(dask_client, "write_unit")
     expected, got = stored_objects(local), stored_objects(cluster)
     assert sorted(got) == sorted(expected)
+    # The checksum record (entries the workers took as they wrote) is among the objects compared.
+    assert any(name.startswith("checksums/data__chunked_") and name[-1].isdigit() for name in got)
     different = [name for name in expected if got[name] != expected[name]]
     assert not different, different
     # Nothing else beside the two datasets (no staged copies left behind).

@@ -16,7 +16,7 @@ import zarr
 
 from mdio_catalog import MDIOReader
 from mdio_catalog.converters.numpy import numpy_to_mdio
-from mdio_catalog.core.checksums import ArrayGrid, ChecksumRecorder, RecordingStore, read_record
+from mdio_catalog.core.checksums import read_record
 from mdio_catalog.core.verify import record_existing, verify_dataset
 from mdio_catalog.settings import get_settings
 
@@ -104,24 +104,6 @@ def test_deep_recomputes_statistics_and_live_traces(tmp_path: Path) -> None:
     assert set(report.deep["differences"]) == {"max", "trace_count"}
     assert report.deep["differences"]["max"]["recomputed"] == pytest.approx(float(VALUES.max()))
     assert report.deep["live_traces"] == 120
-
-
-def test_the_recording_store_sees_every_chunk_as_written(tmp_path: Path) -> None:
-    path = tmp_path / "z.zarr"
-    recorder = ChecksumRecorder([ArrayGrid("x", (10, 7), (4, 3))])
-    store = RecordingStore(zarr.storage.LocalStore(str(path)), recorder)
-    array = zarr.create_array(store, name="x", shape=(10, 7), chunks=(4, 3), dtype="int32", zarr_format=2,
-                              chunk_key_encoding={"name": "v2", "separator": "/"})  # fmt: skip
-    array[:5] = 7  # chunks of rows 0..7 (two chunk rows), all three columns
-    grid = recorder.entries["x"]
-    for index in np.ndindex(grid.shape):
-        chunk = path / "x" / "/".join(map(str, index))
-        if chunk.exists():
-            data = chunk.read_bytes()
-            assert int(grid[index]) == (len(data) + 1) << 32 | google_crc32c.value(data)
-        else:
-            assert int(grid[index]) == 0
-    assert np.count_nonzero(grid) == 6
 
 
 @pytest.mark.objectstore
