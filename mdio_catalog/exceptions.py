@@ -42,6 +42,10 @@ class DatasetReplacedError(MDIOError, RuntimeError):
     """The dataset an open reader pinned was rebuilt or removed; reopen it to read the new version."""
 
 
+class VersionNotFoundError(MDIONotFoundError):
+    """A build id that is not among a dataset's kept versions (``keep: N``), or whose folder is gone."""
+
+
 class MDIOReadOnlyError(MDIOError, PermissionError):
     """A write was attempted through a read-only accessor."""
 
@@ -211,3 +215,8 @@ class ExportError(MDIOError, ValueError):
 
 class ClusterError(MDIOError, RuntimeError):
     """A dask cluster could not be reached or started, or lost a task's worker; nothing was published."""
+
+
+class VersionsUnsupportedError(CatalogError):
+    """Keeping earlier versions (``keep: N``) or rolling back asked of a dataset on an object store: they need a
+    local root (a version is kept and restored by renaming folders, which object stores cannot do)."""

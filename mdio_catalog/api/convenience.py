@@ -33,6 +33,7 @@ from mdio_catalog.core.cluster import abandon_operation, run_tasks
 from mdio_catalog.core.compressors import lossless_compressor
 from mdio_catalog.core.nodes import get_group
 from mdio_catalog.core.publish import remove_zarr_temporaries, target_lock
+from mdio_catalog.core.recording import recording
 from mdio_catalog.core.store import Location, staged_write, storage_errors
 from mdio_catalog.core.transfer import (
     CopyJob,
@@ -240,16 +241,17 @@ def _rechunk_batch(
             for _, suffix in targets:
                 if suffix in existing:  # overwrite: unpublish the old pattern first, so a reader or a kill never
                     _drop_pattern(root, suffix)  # meets new chunks under the old pattern's consolidated metadata
-            arrays = [_create_target(root, source, chunks, suffix, codec) for chunks, suffix in targets]
-            written = [suffix for _, suffix in targets]
-            for group in _plan_passes(source, [c for c, _ in targets]):
-                _copy_pass(source, [arrays[i] for i in group], [targets[i][1] for i in group], client)
-            location = Location.of(source.url, source.storage_options)
-            if get_settings().checksums and location.is_local:  # recorded before the pattern counts as complete
-                from mdio_catalog.core.verify import record_existing
+            with recording(source.url) as recorder:  # the new patterns' checksums, taken as they are written
+                arrays = [_create_target(root, source, chunks, suffix, codec) for chunks, suffix in targets]
+                written = [suffix for _, suffix in targets]
+                for group in _plan_passes(source, [c for c, _ in targets]):
+                    _copy_pass(source, [arrays[i] for i in group], [targets[i][1] for i in group], client)
+            if get_settings().checksums:  # recorded before the pattern counts as complete
+                from mdio_catalog.core.verify import record_from
 
                 paths = [f(s) for _, s in targets for f in (layout.data_array_path, layout.header_array_path)]
-                record_existing(source.url, None, only=paths, consolidate=False)
+                location = Location.of(source.url, source.storage_options)
+                record_from(location, recorder, only=paths, consolidate=False)
             zarr.consolidate_metadata(root.store)
     except BaseException:
         # Never leave a half-filled access pattern that looks usable.

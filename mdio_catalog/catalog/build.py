@@ -71,6 +71,7 @@ def build_dataset(
     on_published: Callable[[ProvenanceRecord], None] | None = None,
     upstream: ProvenanceRecord | None = None,
     git: GitProvenance | None = None,
+    retire: Callable[[Location], None] | None = None,
 ) -> ProvenanceRecord:
     """Build ``resolved`` into ``output_url`` (replacing a previous version only when complete).
 
@@ -86,6 +87,8 @@ def build_dataset(
     A derived dataset (``source: {dataset: ...}``) is read from ``source_url``, its upstream's published output;
     ``upstream`` (that dataset's lock entry) becomes its ``derived_from``, so the chain leads back to source files.
     ``git`` (the spec's commit and uncommitted changes, asked once per catalog build) is recorded as given.
+    ``retire`` receives the replaced version on local disks instead of it being deleted (``keep: N``: the catalog
+    keeps it, see :mod:`mdio_catalog.catalog.versions`).
     """
     started = datetime.now(UTC)
     if root_url is not None:
@@ -110,7 +113,8 @@ def build_dataset(
             on_published(built[0])
 
     with staged_write(
-        target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside, on_published=published
+        target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside, on_published=published,
+        retire=retire,
     ) as staging:
         main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client, derived)
         # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.

@@ -268,6 +268,11 @@ class Catalog:
         if dry_run:
             return report
         self._check_sources([s.name for s in report.planned if s.name in self.spec.datasets])
+        from mdio_catalog.catalog.versions import Retention
+
+        retention = {s.name: Retention(self, s.name) for s in report.planned if s.name in self.spec.datasets}
+        for keeper in retention.values():
+            keeper.check()  # keep: N on an object store, or a foreign entry where versions go: before any work
         self._sweep([s.name for s in (*report.planned, *report.skipped) if s.name in self.spec.datasets])
         root_url = self.spec.root_url(self.base)
         for status in report.planned:
@@ -288,7 +293,7 @@ class Catalog:
             record = build_dataset(
                 self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
                 previous=status.record, force_aside=force, on_aside=aside,
-                on_published=self._locks.write if self._locks is not None else None,
+                on_published=retention[status.name].published, retire=retention[status.name].retire,
                 upstream=self._upstream_ready(status.name),
                 git=git.provenance(status.name) if git is not None else None,
             )  # fmt: skip
@@ -353,14 +358,33 @@ class Catalog:
             raise kinds[0]("; ".join(text for _, text in problems) + " (nothing was built)")
 
     # --- opening ----------------------------------------------------------------------------------------------
-    def open(self, name: str, mode: str = "r", as_xarray: bool = False, **accessor_options: Any) -> Any:
+    def open(
+        self,
+        name: str,
+        mode: str = "r",
+        as_xarray: bool = False,
+        *,
+        version: str | None = None,
+        **accessor_options: Any,
+    ) -> Any:
         """An accessor on dataset ``name`` (``mode`` 'r' for MDIOReader, 'r+' or 'w' for MDIOWriter), or with
-        ``as_xarray=True`` a lazy ``xarray.Dataset`` of it (see :func:`mdio_catalog.api.xarray_view.to_xarray`)."""
+        ``as_xarray=True`` a lazy ``xarray.Dataset`` of it (see :func:`mdio_catalog.api.xarray_view.to_xarray`).
+        ``version`` (a build id, see :meth:`versions`) opens that kept version instead, read-only: any other mode
+        is refused with InvalidModeError, an unknown build id with VersionNotFoundError."""
         if as_xarray:
-            return self.open(name, mode, **accessor_options).to_xarray()
+            return self.open(name, mode, version=version, **accessor_options).to_xarray()
         url = self.output_url(name)
         options = {"storage_options": self.spec.root_storage_options(self.env), **accessor_options}
         record = self.lock_entry(name)
+        if version is not None:
+            from mdio_catalog.catalog.versions import find_version
+
+            if mode != "r":
+                raise InvalidModeError(
+                    f"Version {version!r} of {name!r} opens read-only (mode 'r'), not {mode!r}: kept versions are "
+                    "never written; roll back to it (mdio-catalog rollback) to make it current."
+                )
+            url, record = find_version(self, name, version)
         if "access_pattern" not in options and record is not None and record.shape:
             options["access_pattern"] = "".join(str(i) for i in range(len(record.shape)))
         if mode == "r":
@@ -368,6 +392,30 @@ class Catalog:
         if mode in ("r+", "w"):
             return MDIOWriter(url, **options)
         raise InvalidModeError(f"Invalid mode {mode!r}; use 'r', 'r+' or 'w'.")
+
+    # --- versions ---------------------------------------------------------------------------------------------
+    def versions(self, name: str, *, sizes: bool = True) -> Any:
+        """The current version of ``name`` and the earlier versions it keeps (``keep: N``), newest build first, as
+        :class:`~mdio_catalog.catalog.versions.VersionInfo` (``sizes``: walk each folder for its size on disk)."""
+        from mdio_catalog.catalog.versions import list_versions
+
+        return list_versions(self, name, sizes=sizes)
+
+    def rollback(self, name: str, to: str | None = None) -> Any:
+        """Make kept version ``to`` (a build id; default: the newest kept build) of ``name`` current, atomically
+        and without a rebuild; the current version becomes a kept one and the lock records the rollback
+        (:func:`mdio_catalog.catalog.versions.rollback`)."""
+        from mdio_catalog.catalog.versions import rollback
+
+        return rollback(self, name, to)
+
+    def prune_versions(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """Remove kept versions beyond each dataset's ``keep`` (oldest first; never one a reader has open);
+        returns the :class:`~mdio_catalog.catalog.versions.Retention` of each local dataset with a lock entry."""
+        from mdio_catalog.catalog.versions import local_target, prune_versions
+
+        chosen = [n for n in self._names(names) if n in self.spec.datasets]
+        return {n: prune_versions(self, n) for n in chosen if local_target(self, n) is not None}
 
     def record(self, name: str) -> ProvenanceRecord:
         """The provenance of the last build of ``name`` (a dataset or an export)."""

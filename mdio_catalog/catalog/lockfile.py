@@ -103,7 +103,19 @@ class LockStore:
         entries = {name: record for name in self.names() if (record := self.get(name)) is not None}
         return LockFile(version=1, catalog=self.catalog, entries=entries)
 
+    def get_entry(self, name: str) -> LockEntry | None:
+        """The whole lock entry of ``name`` (current build, kept versions, rollback note), None when never built."""
+        entry = self._read_lock_entry(name)
+        if entry is not None:
+            return entry
+        record = self.get(name)  # an old catalog.lock: the current build only
+        return None if record is None else LockEntry(version=1, catalog=self.catalog, current=record)
+
     def _read_entry(self, name: str) -> ProvenanceRecord | None:
+        entry = self._read_lock_entry(name)
+        return None if entry is None else entry.current
+
+    def _read_lock_entry(self, name: str) -> LockEntry | None:
         path = os.path.join(self._folder, f"{name}{ENTRY_SUFFIX}")  # (a str: no Path objects per dataset)
         flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC  # a FIFO or a link never blocks us
         try:
@@ -130,7 +142,7 @@ class LockStore:
             raise SpecValidationError(
                 f"{path}: records dataset {entry.current.dataset!r}, not {name!r}; remove it and rebuild."
             )
-        return entry.current
+        return entry
 
     def _legacy_lock(self) -> LockFile | None:
         if self._legacy is None and self.legacy_path.exists():
@@ -159,9 +171,16 @@ class LockStore:
 
     # --- writing ---------------------------------------------------------------------------------------------------
     def write(self, record: ProvenanceRecord) -> None:
-        """Record ``record`` as the current build of its dataset (migrating an old lock file first)."""
+        """Record ``record`` as the current build of its dataset (migrating an old lock file first); the kept
+        versions the entry lists stay listed (:meth:`write_entry` replaces them)."""
+        previous = self._read_lock_entry(record.dataset)
+        versions = previous.versions if previous is not None else []
+        self.write_entry(LockEntry(version=1, catalog=self.catalog, current=record, versions=versions))
+
+    def write_entry(self, entry: LockEntry) -> None:
+        """Write a whole entry (current build, kept versions, rollback note) atomically."""
         self.migrate()
-        self._write_entry(record, replace=True)
+        self._write_entry(entry.current, replace=True, entry=entry)
 
     def migrate(self) -> int:
         """Move the entries of an old ``catalog.lock`` into the folder; return how many were added."""
@@ -188,10 +207,10 @@ class LockStore:
         except OSError as exc:
             raise StorageError(f"Cannot create the lock folder {self.folder}: {exc.strerror}.") from None
 
-    def _write_entry(self, record: ProvenanceRecord, *, replace: bool) -> bool:
+    def _write_entry(self, record: ProvenanceRecord, *, replace: bool, entry: LockEntry | None = None) -> bool:
         """Write beside and rename (``replace``) or link (never over an existing entry); True when written."""
         self._make_folder()
-        entry = LockEntry(version=1, catalog=self.catalog, current=record)
+        entry = entry if entry is not None else LockEntry(version=1, catalog=self.catalog, current=record)
         text = dump_entry(entry.to_data()) + "\n"
         path = self.entry_path(record.dataset)
         temporary = self.folder / f".{path.name}{TEMPORARY_MARK}{uuid.uuid4().hex[:12]}"

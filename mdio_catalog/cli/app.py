@@ -22,6 +22,7 @@ from mdio_catalog.cli import (
     gc_cmds,
     lineage_cmds,
     verify_cmds,
+    versions_cmds,
 )
 from mdio_catalog.cli.segy_cmds import segy_app
 
@@ -128,6 +129,8 @@ app.command("derive")(derive_cmds.derive)
 app.command("lineage")(lineage_cmds.lineage)
 app.command("verify")(verify_cmds.verify)
 app.command("checksum")(verify_cmds.checksum)
+app.command("versions")(versions_cmds.versions)
+app.command("rollback")(versions_cmds.rollback)
 app.command("plot")(data_cmds.plot)
 app.command("convert")(convert_cmds.convert)
 app.add_typer(segy_app, name="segy")

@@ -8,12 +8,18 @@ relative to it, so they are the old version's for as long as it exists, and once
 told apart from a never-written one by checking whether the path still names the pinned folder. Either the old
 version or a clear :class:`~mdio_catalog.exceptions.DatasetReplacedError`, never a mix.
 
+A pin also holds a shared ``flock`` on the folder: a kept version (``keep: N``, see
+:mod:`mdio_catalog.core.publish.versions`) is pruned only when its exclusive lock can be taken, so a version that a
+reader has open is left for the next build or ``gc``.
+
 Object stores have no folder handles: there a reader sees whichever objects the store returns (see the README's
 publishing notes).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import weakref
 
@@ -28,6 +34,10 @@ class DatasetPin:
         self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         info = os.fstat(self.fd)
         self.identity = (info.st_dev, info.st_ino)
+        # Shared: any number of readers; a prune that holds the exclusive lock is deleting this folder right now
+        # (then the path no longer names it and reads report DatasetReplacedError or "not found").
+        with contextlib.suppress(OSError):
+            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         self._closer = weakref.finalize(self, os.close, self.fd)
 
     @classmethod

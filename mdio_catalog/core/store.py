@@ -21,6 +21,7 @@ from zarr.abc.store import Store
 from zarr.errors import GroupNotFoundError
 from zarr.storage import FsspecStore, LocalStore
 
+from mdio_catalog.core.recording import recordable
 from mdio_catalog.exceptions import (
     CredentialsError,
     MDIOError,
@@ -108,9 +109,10 @@ def open_store(location: Location, read_only: bool = True, disk_cache: bool = Fa
     """A zarr store for ``location``; ``disk_cache`` puts fsspec's simplecache in front of remote reads."""
     with storage_errors(location):
         if location.is_local:
-            if not read_only:
-                Path(location.url).mkdir(parents=True, exist_ok=True)
-            return LocalStore(location.url, read_only=read_only)
+            if read_only:
+                return LocalStore(location.url, read_only=True)
+            Path(location.url).mkdir(parents=True, exist_ok=True)
+            return recordable(location.url, LocalStore(location.url, read_only=False))
         options = dict(location.storage_options)
         if location.protocol in ("s3", "s3a"):
             # One request per object: with max_concurrency > 1 s3fs sends a HEAD before every whole-object GET.
@@ -129,7 +131,8 @@ def open_store(location: Location, read_only: bool = True, disk_cache: bool = Fa
             url = f"simplecache::{url}"
             # simplecache caches whole files and is read-only; writes go to the store itself.
             read_only = True
-        return FsspecStore.from_url(url, storage_options=options, read_only=read_only)
+        store = FsspecStore.from_url(url, storage_options=options, read_only=read_only)
+        return store if read_only else recordable(location.url, store)
 
 
 def exists(location: Location) -> bool:

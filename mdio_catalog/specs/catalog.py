@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from mdio_catalog.exceptions import did_you_mean
 from mdio_catalog.specs.base import StrictModel, located_errors
@@ -49,6 +49,9 @@ Problems = list[tuple[tuple[PathPart, ...], str]]
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _FIELD_RE: Final = re.compile(r"\{([^{}]*)\}")
 _URL_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+#: How many earlier versions a dataset keeps beside it (``keep: N``; 0, the default, deletes the replaced one).
+Keep = Annotated[StrictInt, Field(ge=0, le=1000)]
 
 
 def check_dataset_name(name: str) -> str:
@@ -212,6 +215,9 @@ class DefaultsSpec(StrictModel):
     storage_options: StorageOptions = Field(default_factory=dict)
     credentials: CredentialsName | None = Field(None, description="Credentials of sources that name none.")
     crs: Crs | None = None
+    keep: Keep = Field(
+        0, description="Earlier versions each dataset keeps for rollback (0: a rebuild deletes the replaced one)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> DefaultsSpec:
@@ -333,6 +339,9 @@ class DatasetSpec(StrictModel):
     description: str = Field("", description="Free text; not part of the spec hash.")
     tags: list[str] = Field(default_factory=list, description="Free labels; not part of the spec hash.")
     crs: Crs | None = None
+    keep: Keep | None = Field(
+        None, description="Earlier versions kept for rollback (default: defaults.keep, 0); not part of the spec hash."
+    )
 
     @field_validator("template")
     @classmethod

@@ -9,6 +9,7 @@ with the specs and sources to say what is stale and why.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -166,13 +167,35 @@ class ProvenanceRecord(StrictModel):
     def duration_seconds(self) -> float:
         return (self.finished - self.started).total_seconds()
 
+    @property
+    def build_id(self) -> str:
+        """The id of this build: its start time (UTC, to the second) and 8 hex digits of a hash of the exact start
+        time and the spec hash, e.g. ``20260314T101502Z-3fa94c1d``; stable, sortable, a folder name."""
+        digest = hashlib.sha256(f"{self.started.isoformat()} {self.spec_hash}".encode()).hexdigest()[:8]
+        return f"{self.started.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{digest}"
+
+
+BuildId = Annotated[
+    str, Field(pattern=r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$", description="Build id (ProvenanceRecord.build_id).")
+]
+
+
+class KeptVersion(StrictModel):
+    """An earlier version of a dataset kept for rollback (``keep: N``): where it is and what it was built from."""
+
+    build_id: BuildId
+    path: str = Field(description="Its folder (in the hidden .NAME.versions folder beside the dataset).")
+    kept: AwareDatetime = Field(description="When it stopped being current (UTC).")
+    record: ProvenanceRecord = Field(description="Its provenance, as it was when it was current.")
+
 
 class LockEntry(StrictModel):
     """One file of ``catalog.lock.d/`` (``NAME.json``): the provenance of one dataset's current build.
 
     One small file per dataset keeps the cost of recording a build, and of reading one dataset's provenance,
     independent of how many datasets the catalog has, and two builds of different datasets never write the same
-    file. ``current`` leaves room beside it for a dataset's earlier versions (rollback).
+    file. ``versions`` lists the earlier versions a dataset keeps (``keep: N``), newest build first; after a
+    rollback ``rolled_back_from`` names the build that was current before and ``rolled_back_at`` says when.
     """
 
     schema_name = "lock-entry"
@@ -181,6 +204,11 @@ class LockEntry(StrictModel):
     version: Literal[1] = Field(description="Lock entry format version.")
     catalog: str = Field(description="Name of the catalog.")
     current: ProvenanceRecord = Field(description="Provenance of the version the dataset path holds.")
+    versions: list[KeptVersion] = Field(
+        default_factory=list, description="Earlier versions kept for rollback, newest build first."
+    )
+    rolled_back_from: BuildId | None = Field(None, description="The build that was current before a rollback.")
+    rolled_back_at: AwareDatetime | None = Field(None, description="When the rollback happened (UTC).")
 
 
 class LockFile(StrictModel):

@@ -2,8 +2,8 @@
 
 :func:`resolve` merges template, catalog defaults and the dataset entry into a :class:`ResolvedDataset` in which
 every field is explicit; :func:`spec_hash` is the SHA-256 of its canonical JSON (sorted keys), leaving out what
-does not change the data: free text (description, tags), metadata (crs), names and places (name, output,
-template reference) and access (storage options, credentials). :func:`check_catalog` resolves every dataset and
+does not change the data: free text (description, tags), metadata (crs), retention (keep), names and places
+(name, output, template reference) and access (storage options, credentials). :func:`check_catalog` resolves every dataset and
 reports every problem at once with its file and line; :func:`load_catalog` reads, validates and checks a catalog file.
 """
 
@@ -52,7 +52,7 @@ from mdio_catalog.specs.variables import Chunks, CompressionSpec, CreateSpec, Va
 SPEC_HASH_VERSION: Final = 1
 
 #: Fields of a resolved dataset that do not change the data it holds.
-HASH_EXCLUDED: Final = frozenset({"name", "description", "tags", "output", "fields", "template", "crs"})
+HASH_EXCLUDED: Final = frozenset({"name", "description", "tags", "output", "fields", "template", "crs", "keep"})
 #: Fields of a resolved source that only say how to reach it.
 HASH_EXCLUDED_SOURCE: Final = frozenset({"storage_options", "credentials"})
 
@@ -79,6 +79,7 @@ class ResolvedDataset(StrictModel):
     fields: dict[str, str] = Field(default_factory=dict, description="Fields of the name's pattern.")
     description: str = ""
     tags: tuple[str, ...] = ()
+    keep: int = Field(0, description="Earlier versions kept for rollback (not part of the spec hash).")
     crs: str | None = Field(None, description="CRS of the CDP X/Y headers, EPSG:NNNN (metadata, not hashed).")
 
     # --- convenience views ---------------------------------------------------------------------------------------
@@ -294,6 +295,7 @@ def resolve(
         fields=fields,
         description=dataset.description,
         tags=tuple(dataset.tags),
+        keep=dataset.keep if dataset.keep is not None else catalog.defaults.keep,
         crs=dataset.crs or catalog.defaults.crs,
     )
 

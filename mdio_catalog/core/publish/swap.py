@@ -24,7 +24,8 @@ from mdio_catalog.core.publish.markers import (
     staging_name,
     target_lock,
 )
-from mdio_catalog.core.store import Location, is_mdio, remove, storage_errors
+from mdio_catalog.core.recording import recording
+from mdio_catalog.core.store import ROOT_METADATA, Location, is_mdio, remove, storage_errors
 from mdio_catalog.exceptions import ForeignContentError, MDIOAlreadyExistsError, MDIONotFoundError
 from mdio_catalog.localfile import errors_name_the_target
 
@@ -137,8 +138,12 @@ def exchange(first: str, second: str) -> bool:
     raise OSError(code, os.strerror(code), second)
 
 
-def promote_local(staging: Location, target: Location, token: str) -> None:
-    """Make ``staging`` the version at ``target`` (see the module docstring) and delete the old version."""
+def promote_local(
+    staging: Location, target: Location, token: str, retire: Callable[[Location], None] | None = None
+) -> None:
+    """Make ``staging`` the version at ``target`` (see the module docstring) and delete the old version, or hand
+    it to ``retire`` (which keeps it: :mod:`.versions`; it must not raise, the new version is current by then)."""
+    retire = retire or remove
     with storage_errors(target):
         if not os.path.lexists(staging.url):
             raise MDIONotFoundError(f"Nothing was written for {target}; the previous content is unchanged.")
@@ -146,7 +151,7 @@ def promote_local(staging: Location, target: Location, token: str) -> None:
             os.rename(staging.url, target.url)
             return
         if exchange(staging.url, target.url):
-            remove(staging)  # the old version, now under the staging name
+            retire(staging)  # the old version, now under the staging name
             return
         old = target.sibling(old_name(target.name, token))
         os.replace(target.url, old.url)
@@ -155,7 +160,7 @@ def promote_local(staging: Location, target: Location, token: str) -> None:
         except BaseException:
             os.replace(old.url, target.url)  # put the previous version back before reporting the failure
             raise
-        remove(old)
+        retire(old)
 
 
 @contextlib.contextmanager
@@ -214,10 +219,13 @@ def promote_remote(staging: Location, target: Location) -> None:
     fs.invalidate_cache()
 
 
-def promote(staging: Location, target: Location, token: str) -> None:
-    """Make the complete ``staging`` the current version at ``target``."""
+def promote(
+    staging: Location, target: Location, token: str, retire: Callable[[Location], None] | None = None
+) -> None:
+    """Make the complete ``staging`` the current version at ``target`` (``retire``: see :func:`promote_local`;
+    object stores always delete the old version)."""
     if target.is_local:
-        promote_local(staging, target, token)
+        promote_local(staging, target, token, retire)
         return
     with storage_errors(target):
         promote_remote(staging, target)
@@ -233,6 +241,7 @@ def staged_write(
     on_aside: Callable[[Path], None] | None = None,
     wait: float = 0.0,
     on_published: Callable[[], None] | None = None,
+    retire: Callable[[Location], None] | None = None,
 ) -> Iterator[Location]:
     """Write a whole dataset beside ``location`` and make it current only when complete.
 
@@ -242,12 +251,13 @@ def staged_write(
     (including KeyboardInterrupt) the staging is deleted and the previous version is untouched. With
     ``force_aside``, foreign content found at the target is renamed aside (``on_aside`` is told where) just before
     the swap, never deleted. ``on_published`` runs after the swap, still under the lock (a catalog records its
-    lock entry there, so two writers of one target record in the order they published).
+    lock entry there, so two writers of one target record in the order they published). ``retire`` receives the
+    displaced old version on local disks instead of it being deleted (a catalog keeping versions moves it aside).
     """
     with errors_name_the_target(), target_lock(location, wait=wait):
         if not (force_aside and location.is_local):
             check_replaceable(location, overwrite, owned=owned)
-        with staged(location, kind="dataset") as (staging, token):
+        with staged(location, kind="dataset") as (staging, token), recording(staging.url) as recorder:
             yield staging
             if location.is_local and force_aside:
                 reason = describe_foreign(Path(location.url))
@@ -260,6 +270,6 @@ def staged_write(
             from mdio_catalog.core.verify import record_published  # (the verify layer reads through chunkfetch)
 
             record_published(staging)  # checksums of what is about to become current
-            promote(staging, location, token)
+            promote(staging, location, token, retire)
             if on_published is not None:
                 on_published()
