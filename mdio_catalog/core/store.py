@@ -146,14 +146,19 @@ def exists(location: Location) -> bool:
         return bool(fs.exists(path))
 
 
+#: The root metadata file of a Zarr group: v2 (MDIO v0, and v1 written as Zarr v2) and v3 (MDIO v1).
+ROOT_METADATA = (".zgroup", "zarr.json")
+
+
 def is_mdio(location: Location) -> bool:
-    """Whether ``location`` holds a complete MDIO root (a group whose metadata was written last)."""
+    """Whether ``location`` holds a complete MDIO root (a group whose metadata was written last): ``.zgroup`` (Zarr
+    v2: MDIO v0) or ``zarr.json`` (Zarr v3: MDIO v1)."""
     with storage_errors(location):
         if location.is_local:
-            return (Path(location.url) / ".zgroup").is_file()
+            return any((Path(location.url) / name).is_file() for name in ROOT_METADATA)
         fs, path = location.filesystem()
         fs.invalidate_cache()
-        return bool(fs.exists(f"{path}/.zgroup"))
+        return any(fs.exists(f"{path}/{name}") for name in ROOT_METADATA)
 
 
 def remove(location: Location) -> None:

@@ -28,9 +28,14 @@ from mdio_catalog.core import layout
 from mdio_catalog.core.checksums import ChecksumRecorder, entry, read_record, stored_arrays
 from mdio_catalog.core.chunkfetch import ChunkTask, chunk_objects, decode_pool
 from mdio_catalog.core.nodes import get_array
+from mdio_catalog.core.recording import LiveRecorder
 from mdio_catalog.core.statistics import SummaryStatistics
 from mdio_catalog.core.store import Location, open_root, storage_errors
+from mdio_catalog.exceptions import MDIOError
 from mdio_catalog.settings import get_settings
+
+#: Why an MDIO v1 dataset has no checksum record (reported by verify instead of "built before checksums").
+V1_NOTE = "an MDIO v1 dataset (Zarr v3): checksums are recorded for v0 datasets only, nothing to compare"
 
 #: Stored keys of an array folder that are metadata, not chunk objects.
 _METADATA = (".zarray", ".zattrs", ".zgroup", "zarr.json")
@@ -63,6 +68,7 @@ class VerifyReport:
     objects_read: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    note: str = ""  # why there is no record, when it is not "built before checksums existed"
 
     @property
     def ok(self) -> bool:
@@ -89,6 +95,7 @@ class VerifyReport:
             "objects_read": self.objects_read,
             "bytes_read": self.bytes_read,
             "seconds": self.seconds,
+            **({"note": self.note} if self.note else {}),
         }
 
 
@@ -167,7 +174,14 @@ def verify_dataset(
     """Compare the stored chunk objects of a dataset with its checksum record (see the module docstring)."""
     started = time.perf_counter()
     location = Location.of(path_or_url, storage_options)
-    root = open_root(location)
+    try:
+        root = open_root(location)
+    except MDIOError:
+        from mdio_catalog.v1.reader import v1_access_pattern
+
+        if v1_access_pattern(location) is None:
+            raise
+        return VerifyReport(url=location.url, recorded=False, note=V1_NOTE)  # (Zarr v3: no record of ours)
     report = VerifyReport(url=location.url, recorded=False)
     with storage_errors(location):
         record = read_record(root)
@@ -262,44 +276,79 @@ def record_existing(
     consolidate: bool = True,
 ) -> int:
     """Write the checksum record of a dataset from its objects as they are now (of the arrays ``only``, when
-    given: a rechunk records its new patterns and leaves the rest of the record alone); return the chunks
-    recorded."""
-    location = Location.of(path_or_url, storage_options)
+    given); return the chunks recorded. Every object is read: nothing recorded before is trusted."""
+    return record_from(Location.of(path_or_url, storage_options), None, only=only, consolidate=consolidate).recorded
+
+
+@dataclass
+class RecordCount:
+    """How a record was filled: chunks recorded, and of those, how many had to be read back."""
+
+    recorded: int = 0
+    read_back: int = 0
+
+
+def record_from(
+    location: Location,
+    recorder: LiveRecorder | None,
+    *,
+    only: Iterable[str] | None = None,
+    consolidate: bool = True,
+    trust_stored: bool = False,
+) -> RecordCount:
+    """Write the checksum record of the dataset at ``location``: each listed chunk object gets the entry
+    ``recorder`` took as it was written, else (``trust_stored``) the entry of a record already in the dataset
+    (a nested publish into this staging wrote it), else its bytes are read back. Objects not listed get none."""
     root = open_root(location, mode="r+")
     arrays = stored_arrays(root)
     if only is not None:
         wanted = {path.strip("/") for path in only}
         arrays = [a for a in arrays if a.path in wanted]
-    recorder = ChecksumRecorder(arrays)
-    total = 0
-    for array in arrays:
-        listed = _listed(location, array.path)
-        indexes = [idx for idx in (array.index_of(f"{array.path}/{k}") for k in listed) if idx is not None]
-        with storage_errors(location):
-            found = _fetch(location, array.path, indexes)
-        grid = recorder.entries[array.path]
-        for index, value in found.items():
-            if value is not None:
-                grid[index] = value
-                total += 1
+    if not arrays:
+        return RecordCount()  # nothing stored that a record would describe: leave the dataset untouched
     with storage_errors(location):
-        recorder.write(root)
+        stored = (read_record(root) or {}) if trust_stored else {}
+    out = ChecksumRecorder(arrays)
+    count = RecordCount()
+    for array in arrays:
+        grid = out.entries[array.path]
+        seen = recorder.entries.get(array.path) if recorder and recorder.grids.get(array.path) == array else None
+        sources = [v for v in (seen, stored.get(array.path)) if v is not None and v.shape == grid.shape]
+        with storage_errors(location):
+            listed = _listed(location, array.path)
+        unknown = []
+        for index in (array.index_of(f"{array.path}/{k}") for k in listed):
+            if index is None:
+                continue
+            value = next((int(v[index]) for v in sources if v[index]), 0)
+            if value:
+                grid[index] = value
+            else:
+                unknown.append(index)
+        if unknown:
+            with storage_errors(location):
+                found = _fetch(location, array.path, unknown)
+            for index, now in found.items():
+                if now is not None:
+                    grid[index] = now
+                    count.read_back += 1
+        count.recorded += int(np.count_nonzero(grid))
+    with storage_errors(location):
+        out.write(root)
         if consolidate:  # a rechunk consolidates itself, after the record: then the pattern counts as complete
             zarr.consolidate_metadata(root.store)
-    return total
+    return count
 
 
-def record_published(staging: Location) -> None:
-    """Record the checksums of a dataset just written to a local ``staging``, before it is published (on when
-    ``MDIO_CATALOG_CHECKSUMS`` is, for v0 datasets; a v1 store is left alone): read back from the page cache the
-    writing just filled, on the chunk thread pool."""
+def record_published(staging: Location, recorder: LiveRecorder | None = None) -> RecordCount | None:
+    """Record the checksums of a dataset just written to ``staging`` (local or object store), before it is
+    published, when ``MDIO_CATALOG_CHECKSUMS`` is on: from what ``recorder`` saw being written and the record a
+    nested publish left, reading back only objects nobody recorded. A v1 store is left alone (None)."""
     from mdio_catalog.exceptions import MDIOFormatError, MDIONotFoundError
 
-    if not get_settings().checksums or not staging.is_local:
-        # On object stores reading every object back would cost a second GET per chunk; recording there waits for
-        # the write-time recorder (core/checksums.RecordingStore) to be wired into the writers: `checksum` adds it.
-        return
+    if not get_settings().checksums:
+        return None
     try:
-        record_existing(staging.url, dict(staging.storage_options) or None)
+        return record_from(staging, recorder, trust_stored=True)
     except (MDIOFormatError, MDIONotFoundError):
-        return  # not a v0 MDIO hierarchy (a v1 conversion): nothing of ours to record
+        return None  # not a v0 MDIO hierarchy (a v1 conversion): nothing of ours to record

@@ -42,8 +42,8 @@ def describe_foreign(path: Path) -> str | None:
         return f"a symbolic link (to {os.readlink(path)})"
     if not stat.S_ISDIR(info.st_mode):
         return "a file, not a dataset folder"
-    if (path / ".zgroup").is_file() and not (path / ".zgroup").is_symlink():
-        return None
+    if any((path / name).is_file() and not (path / name).is_symlink() for name in ROOT_METADATA):
+        return None  # a Zarr group: .zgroup (v2, MDIO v0) or zarr.json (v3, MDIO v1)
     if not any(path.iterdir()):
         return None
     return "a folder that is not an MDIO dataset"
@@ -188,8 +188,9 @@ def staged(
             marker.release()
 
 
-#: Root metadata files: copied last on object stores, so a target is only recognised once everything is there.
-_ROOT_MARKERS = (".zmetadata", ".zattrs", ".zgroup")
+#: Root metadata files: copied last on object stores, so a target is only recognised once everything is there
+#: (``zarr.json``: the root of a Zarr v3 / MDIO v1 dataset).
+_ROOT_MARKERS = (".zmetadata", ".zattrs", "zarr.json", ".zgroup")
 
 
 def promote_remote(staging: Location, target: Location) -> None:
@@ -269,7 +270,7 @@ def staged_write(
                 check_replaceable(location, overwrite, owned=owned)  # nothing appeared meanwhile
             from mdio_catalog.core.verify import record_published  # (the verify layer reads through chunkfetch)
 
-            record_published(staging)  # checksums of what is about to become current
+            record_published(staging, recorder)  # checksums of what is about to become current
             promote(staging, location, token, retire)
             if on_published is not None:
                 on_published()
