@@ -31,13 +31,13 @@ def build(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the catalog site: an index of every dataset and a page per dataset with its QC pictures."""
+    """Write the catalog site: an index of every dataset and export, a page for each (QC pictures of datasets)."""
     from mdio_catalog.core.progress import progress
     from mdio_catalog.site.render import build_site
 
     target = _default_out(catalog, out, "site")
     loaded = load_catalog(catalog)
-    bar = None if quiet or json_output else progress(len(loaded.list()), "site", unit="dataset")
+    bar = None if quiet or json_output else progress(len(loaded.list()) + len(loaded.spec.exports), "site", unit="page")
     try:
         report = build_site(
             loaded, target, pictures=not no_pictures, on_page=(lambda _: bar.update()) if bar is not None else None

@@ -1,9 +1,10 @@
 """What the catalog site shows, gathered read-only from the catalog, its lock and the datasets.
 
-One :class:`DatasetPage` per dataset: state (the same ``status`` the CLI prints), the spec as written in the
-catalog file, provenance and lock entry, dimensions with coordinate ranges, chunks, access patterns,
-compression, statistics and histogram, and the QC pictures. A dataset that fails to open becomes an error on its
-own page (``error``), never a failure of the whole site.
+One :class:`DatasetPage` per dataset and one :class:`~mdio_catalog.site.export_pages.ExportPage` per export (a
+SEG-Y delivery: spec, upstream, size and SHA-256 as recorded, state). A dataset page has: state (the same
+``status`` the CLI prints), the spec as written in the catalog file, provenance and lock entry, dimensions with
+coordinate ranges, chunks, access patterns, compression, statistics and histogram, and the QC pictures. A dataset
+that fails to open becomes an error on its own page (``error``), never a failure of the whole site.
 
 Sections for lineage (issue 16), versions and the last verify result (issue 17) are filled only when the data is
 there: lineage from a catalog method ``lineage(name)`` returning ``{"upstream": [...], "downstream": [...]}``,
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mdio_catalog.site.export_pages import ExportPage, export_page
 from mdio_catalog.site.pictures import RENDER_VERSION, Picture, render_pictures
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ class DatasetPage:
     state: str = ""
     reasons: list[str] = field(default_factory=list)
     output: str = ""
+    upstream: str = ""
+    crs: str = ""
     spec_text: str = ""
     record: dict[str, Any] | None = None
     lock_text: str = ""
@@ -67,17 +71,26 @@ class DatasetPage:
 
     @property
     def search_text(self) -> str:
-        return " ".join([self.name, self.template, self.kind, self.state, self.description, *self.tags]).lower()
+        words = [self.name, self.template, self.kind, self.upstream, self.state, self.description, *self.tags]
+        return " ".join(words).lower()
+
+
+Page = DatasetPage | ExportPage
 
 
 def gather(
     catalog: Catalog, out: Path, *, pictures: bool = True, on_page: Callable[[str], None] | None = None
-) -> list[DatasetPage]:
-    """Pages of every dataset in file order; pictures go to ``out/assets/NAME/``; ``on_page(name)`` after each."""
-    written = _datasets_as_written(catalog.path)
-    pages = []
-    for status in catalog.status(catalog.list()):  # datasets (exports are SEG-Y files, not pages)
-        pages.append(_page(catalog, status, written.get(status.name, ""), out, pictures))
+) -> list[Page]:
+    """Pages of every dataset then every export, in file order (the order and the states of ``status``);
+    pictures go to ``out/assets/NAME/``; ``on_page(name)`` is called after each."""
+    written = {**_datasets_as_written(catalog.path), **_entries_as_written(catalog.path, "exports")}
+    pages: list[Page] = []
+    for status in catalog.status():  # datasets and exports, as `mdio-catalog status` lists them
+        text = written.get(status.name, "")
+        if status.name in catalog.spec.exports:
+            pages.append(export_page(catalog, status, text))
+        else:
+            pages.append(_page(catalog, status, text, out, pictures))
         if on_page is not None:
             on_page(status.name)
     return pages
@@ -95,6 +108,8 @@ def _page(catalog: Catalog, status: Any, spec_text: str, out: Path, pictures: bo
         state=status.state,
         reasons=list(status.reasons),
         output=status.output or catalog.output_url(name),
+        upstream=str(getattr(spec.source, "dataset", "") or ""),
+        crs=catalog.get(name).crs or "",
         spec_text=spec_text,
     )
     record = status.record
@@ -158,7 +173,12 @@ def _read_dataset(catalog: Catalog, page: DatasetPage, record: Any, out: Path, p
         spec = record.spec or {}
         others = [catalog.open(page.name, access_pattern=p) for p in patterns if p != reader.access_pattern]
         page.pictures = render_pictures(
-            reader, folder, "", domain=spec.get("domain"), value_name=_value_name(page.kind, spec), readers=others
+            reader,
+            folder,
+            "",
+            domain=spec.get("domain"),
+            value_name=_value_name(page.kind, spec, (page.record or {}).get("statistics")),
+            readers=others,
         )
     folder.mkdir(parents=True, exist_ok=True)
     data = {
@@ -184,10 +204,13 @@ def _cached(cache: Path, key: str, folder: Path) -> dict[str, Any] | None:
         return None  # a damaged cache is redrawn
 
 
-def _value_name(kind: str, spec: dict[str, Any]) -> str:
-    """What the samples are: amplitude for SEG-Y, the array's key or file name for NumPy sources."""
+def _value_name(kind: str, spec: dict[str, Any], statistics: dict[str, Any] | None = None) -> str:
+    """What the samples are: amplitude for SEG-Y whose values take both signs (a velocity model in SEG-Y, all
+    positive, is a 'value'), the array's key or file name for NumPy sources."""
     if kind == "segy":
-        return "amplitude"
+        low, high = (statistics or {}).get("min"), (statistics or {}).get("max")
+        one_sign = isinstance(low, int | float) and isinstance(high, int | float) and (low >= 0 or high <= 0)
+        return "value" if one_sign else "amplitude"
     source = spec.get("source") or {}
     if kind == "numpy":
         stem = Path(str(source.get("numpy") or "value")).stem
@@ -259,11 +282,17 @@ _KEY = re.compile(r"^(\s+)([\"']?)([A-Za-z0-9_.\-]+)\2\s*:")
 
 def _datasets_as_written(path: Path | None) -> dict[str, str]:
     """The text of each dataset entry in a YAML catalog file, comments included (empty for JSON or flow style)."""
+    return _entries_as_written(path, "datasets")
+
+
+def _entries_as_written(path: Path | None, section: str) -> dict[str, str]:
+    """The text of each entry of a top-level ``section`` (datasets, exports) of a YAML catalog file."""
     if path is None or not path.is_file():
         return {}
     lines = path.read_text(encoding="utf-8").splitlines()
     found: dict[str, str] = {}
-    start = next((i for i, line in enumerate(lines) if re.match(r"^datasets\s*:\s*(#.*)?$", line)), None)
+    heading = re.compile(rf"^{re.escape(section)}\s*:\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if heading.match(line)), None)
     if start is None:
         return {}
     indent: int | None = None

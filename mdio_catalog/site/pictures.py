@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mdio_catalog.api.accessor import MDIOAccessor
 
 #: Bumped when pictures change, so that cached pictures of an unchanged dataset are redrawn once.
-RENDER_VERSION = 1
+RENDER_VERSION = 3
 MAX_SIDE = 400
 LIVE_RGB = (31, 78, 121)
 DEAD_RGB = (238, 238, 238)
@@ -61,6 +61,9 @@ def chunks_touched(shape: Sequence[int], chunks: Sequence[int], key: Sequence[An
     for size, chunk, k in zip(shape, chunks, key, strict=True):
         count *= 1 if isinstance(k, int | np.integer) else math.ceil(size / chunk)
     return count
+
+
+_DOMAIN_WORD = {"m": "depth", "ms": "time"}
 
 
 def sample_unit(domain: str | None, sample_name: str) -> str:
@@ -106,15 +109,23 @@ def render_pictures(
         best = options[min(costs)[1]]
         return best, chunks_touched(shape, best.chunks, key), math.prod(best.chunks) * itemsize
 
+    # the sample axis says what it measures: "depth (m)", "time (ms)", not "sample"
+    sample_name = _DOMAIN_WORD[unit] if unit and dims[-1].name == "sample" else dims[-1].name
+
     def label(axis: int) -> str:
         values = np.asarray(dims[axis].coords)
-        name = f"{dims[axis].name} ({unit})" if axis == ndim - 1 and unit else dims[axis].name
+        name = f"{sample_name} ({unit})" if axis == ndim - 1 and unit else dims[axis].name
         return f"{name} {_fmt(values[0])} → {_fmt(values[-1])}" if values.size else name
 
     def held_note(key: Sequence[Any]) -> str:
-        return ", ".join(
-            f"{dims[a].name} = {_fmt(np.asarray(dims[a].coords)[k])}" for a, k in enumerate(key) if isinstance(k, int)
-        )
+        notes = []
+        for a, k in enumerate(key):
+            if isinstance(k, int):
+                value = _fmt(np.asarray(dims[a].coords)[k])
+                notes.append(
+                    f"{sample_name} = {value} {unit}".rstrip() if a == ndim - 1 else f"{dims[a].name} = {value}"
+                )
+        return ", ".join(notes)
 
     # a section keeps one spatial dimension and the sample axis free; every other dimension at its middle
     sections = [(1, "inline"), (0, "crossline")] if ndim >= 3 else [(0, "section")]
@@ -150,7 +161,7 @@ def render_pictures(
                 folder,
                 prefix,
                 "slice",
-                f"{dims[-1].name} slice at {held_note(key)}",
+                f"{sample_name} slice at {held_note(key)}",
                 np.flipud(values),
                 np.flipud(live),
                 label(0) + " (up)",

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from mdio_catalog import humanize
 from mdio_catalog.exceptions import ExportError
+from mdio_catalog.site.export_pages import ExportPage
 from mdio_catalog.site.model import gather
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ class SiteReport:
 def build_site(
     catalog: Catalog, out: str | Path, *, pictures: bool = True, on_page: Callable[[str], None] | None = None
 ) -> SiteReport:
-    """Write the site of ``catalog`` into ``out`` (created; pages rewritten, unchanged pictures reused);
-    ``on_page(name)`` is called as each dataset has been read (for progress bars)."""
+    """Write the site of ``catalog`` into ``out`` (created; pages rewritten, unchanged pictures reused): an index
+    of every dataset and export, and a page for each; ``on_page(name)`` is called as each has been read."""
     started = time.perf_counter()
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -67,11 +68,16 @@ def build_site(
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     common = {"catalog": catalog.spec, "generated": generated, "states": STATES}
     counts = {s: sum(p.state == s for p in pages) for s in STATES}
-    index = env.get_template("index.html.j2").render(pages=pages, counts=counts, root=".", **common)
+    exports = sum(isinstance(p, ExportPage) for p in pages)
+    index = env.get_template("index.html.j2").render(
+        pages=pages, counts=counts, datasets=len(pages) - exports, exports=exports, root=".", **common
+    )
     (out / "index.html").write_text(index, encoding="utf-8")
-    names = {p.name for p in pages}
-    template = env.get_template("dataset.html.j2")
+    names = {p.name for p in pages}  # datasets and exports share one name space, and one folder of pages
+    dataset_template = env.get_template("dataset.html.j2")
+    export_template = env.get_template("export.html.j2")
     for page in pages:
+        template = export_template if isinstance(page, ExportPage) else dataset_template
         html = template.render(page=page, root="..", names=names, **common)
         (out / "datasets" / f"{page.name}.html").write_text(html, encoding="utf-8")
     _write_static(out)
@@ -82,8 +88,8 @@ def build_site(
     return SiteReport(
         out=out,
         pages=len(pages) + 1,
-        pictures=sum(len(p.pictures) for p in pages),
-        pictures_reused=sum(len(p.pictures) for p in pages if p.pictures_reused),
+        pictures=sum(len(getattr(p, "pictures", ())) for p in pages),
+        pictures_reused=sum(len(getattr(p, "pictures", ())) for p in pages if getattr(p, "pictures_reused", False)),
         errors=[f"{p.name}: {p.error}" for p in pages if p.error],
         seconds=time.perf_counter() - started,
         bytes=size,

@@ -4,18 +4,21 @@ Items use the datacube extension (dimensions with extents and steps, variables),
 lineage text), file (sizes and SHA-256 multihash checksums of the consolidated metadata) and version (the spec
 hash). Datasets never built have no Item (a STAC Item needs a datetime, and there is no data to point at).
 
-Geometry: when a CRS is given (``crs: EPSG:NNNN`` on the dataset, when the spec carries one, or ``--crs`` for the
-whole export) the footprint of the live traces' CDP X/Y goes into ``proj:code``/``proj:bbox``/``proj:geometry``
-(projection extension) in that CRS; ``geometry``/``bbox`` (which STAC requires in WGS84 longitude/latitude) are
-filled only when the CRS is EPSG:4326, since reprojection would need PROJ, which is not a dependency. Otherwise
-the geometry is null.
+Exports (SEG-Y deliveries) are further assets of their upstream dataset's Item, as STAC does for other encodings
+of the same data: the file's URL, ``file:size``, ``file:checksum`` (the SHA-256 recorded when it was written, as a
+multihash), ``file:byte_order``, and its state. An export whose dataset has no Item, or that was never written,
+is listed in the summary instead.
+
+Geometry: when a dataset has a CRS (``crs: EPSG:NNNN`` in its spec or the catalog's defaults, else ``--crs`` for
+the whole export) and CDP X/Y headers, the convex hull of its live traces goes into ``proj:code``/``proj:bbox``/
+``proj:geometry`` (projection extension) in that CRS, and reprojected by pyproj into ``geometry``/``bbox`` (WGS84
+longitude/latitude, as STAC requires). Otherwise the geometry is null.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mdio_catalog.exceptions import ArgumentError
+from mdio_catalog.site.footprint import check_known, footprint, to_wgs84
 from mdio_catalog.site.model import _is_local, _size_on_disk
+from mdio_catalog.specs.crs import check_epsg
 
 if TYPE_CHECKING:
     from mdio_catalog.catalog import Catalog
@@ -36,18 +41,19 @@ EXTENSIONS = {
     "version": "https://stac-extensions.github.io/version/v1.2.0/schema.json",
     "projection": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
 }
-_CRS = re.compile(r"^EPSG:(\d{4,6})$")
 ZARR_MEDIA_TYPE = "application/vnd+zarr"
+SEGY_MEDIA_TYPE = "application/octet-stream"  # SEG-Y has no registered media type
 
 
 def check_crs(crs: str | None) -> str | None:
-    """``EPSG:NNNN`` (upper-cased) or None; anything else is an :class:`ArgumentError`."""
+    """``EPSG:NNNN`` (upper-cased) that PROJ knows, or None; anything else is an :class:`ArgumentError`."""
     if crs is None:
         return None
-    text = crs.strip().upper()
-    if not _CRS.match(text):
-        raise ArgumentError(f"CRS {crs!r} is not of the form EPSG:NNNN (for example EPSG:32631).")
-    return text
+    try:
+        text = check_epsg(crs)
+    except ValueError as exc:
+        raise ArgumentError(f"{str(exc).replace('crs', 'CRS', 1)}.") from None
+    return check_known(text)
 
 
 def write_stac(catalog: Catalog, out: str | Path, *, crs: str | None = None) -> dict[str, Any]:
@@ -57,12 +63,24 @@ def write_stac(catalog: Catalog, out: str | Path, *, crs: str | None = None) -> 
     (out / "items").mkdir(parents=True, exist_ok=True)
     items: list[dict[str, Any]] = []
     skipped: list[str] = []
-    for status in catalog.status(catalog.list()):  # datasets (exports are SEG-Y files, not pages)
-        if status.record is None:
+    exports: list[Any] = []
+    for status in catalog.status():  # datasets and exports, as `mdio-catalog status` lists them
+        if status.name in catalog.spec.exports:
+            exports.append(status)
+        elif status.record is None:
+            skipped.append(status.name)
+        else:
+            items.append(_item(catalog, status, check_crs(catalog.get(status.name).crs) or default_crs))
+    by_id = {item["id"]: item for item in items}
+    attached: list[str] = []
+    for status in exports:
+        upstream = by_id.get(catalog.spec.exports[status.name].dataset)
+        if upstream is None or status.record is None:
             skipped.append(status.name)
             continue
-        spec_crs = check_crs(getattr(catalog.spec.datasets[status.name], "crs", None)) or default_crs
-        items.append(_item(catalog, status, spec_crs))
+        key = status.name if status.name not in upstream["assets"] else f"export-{status.name}"
+        upstream["assets"][key] = _export_asset(catalog, status)
+        attached.append(status.name)
     collection = _collection(catalog, items)
     root = {
         "type": "Catalog",
@@ -79,7 +97,7 @@ def write_stac(catalog: Catalog, out: str | Path, *, crs: str | None = None) -> 
     _dump(out / "collection.json", collection)
     for item in items:
         _dump(out / "items" / f"{item['id']}.json", item)
-    return {"out": str(out), "items": [i["id"] for i in items], "not_built": skipped}
+    return {"out": str(out), "items": [i["id"] for i in items], "exports": attached, "not_built": skipped}
 
 
 def _dump(path: Path, data: dict[str, Any]) -> None:
@@ -159,15 +177,15 @@ def _item(catalog: Catalog, status: Any, crs: str | None) -> dict[str, Any]:
     }
     extensions = [EXTENSIONS[k] for k in ("datacube", "processing", "file", "version")]
     geometry, bbox = None, None
-    if crs is not None:
-        footprint = _footprint(reader)
-        if footprint is not None:
-            extensions.append(EXTENSIONS["projection"])
-            properties["proj:code"] = crs
-            properties["proj:bbox"] = footprint["bbox"]
-            properties["proj:geometry"] = footprint["geometry"]
-            if crs == "EPSG:4326":
-                geometry, bbox = footprint["geometry"], footprint["bbox"]
+    found = footprint(reader) if crs is not None else None
+    if crs is not None and found is not None:
+        extensions.append(EXTENSIONS["projection"])
+        properties["proj:code"] = crs
+        properties["proj:bbox"] = list(found.bbox)
+        properties["proj:geometry"] = found.geometry()
+        wgs84 = to_wgs84(found, crs)
+        if wgs84 is not None:
+            geometry, bbox = wgs84
     item: dict[str, Any] = {
         "type": "Feature",
         "stac_version": STAC_VERSION,
@@ -216,33 +234,35 @@ def _assets(output: str) -> dict[str, Any]:
     return assets
 
 
+def _export_asset(catalog: Catalog, status: Any) -> dict[str, Any]:
+    """A SEG-Y delivery as an asset of its dataset's Item: where, how big, its recorded SHA-256, its state."""
+    export = catalog.spec.exports[status.name]
+    recorded = status.record.parameters.get("export") or {}
+    asset: dict[str, Any] = {
+        "href": status.output or catalog.spec.export_url(status.name, catalog.base),
+        "type": SEGY_MEDIA_TYPE,
+        "title": f"SEG-Y export {status.name} ({export.endian}-endian)",
+        "description": export.description or f"SEG-Y delivery of {export.dataset}",
+        "roles": ["data", "segy"],
+        "file:byte_order": f"{export.endian}-endian",
+        "mdio:export": status.name,
+        "mdio:state": status.state,
+        "created": status.record.finished.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    if isinstance(recorded.get("size"), int):
+        asset["file:size"] = recorded["size"]
+    if recorded.get("sha256"):
+        asset["file:checksum"] = "1220" + str(recorded["sha256"])  # multihash: sha2-256, 32 bytes
+    if status.reasons:
+        asset["mdio:reasons"] = list(status.reasons)
+    return asset
+
+
 def _lineage_text(record: Any) -> str:
     source = record.source
     origin = f"{source.kind} source {source.url}" if source.url else f"{source.kind} source"
     version = record.software.get("mdio_catalog", "?")
     return f"Built by mdio_catalog {version} from {origin} (spec {record.spec_hash[:12]})."
-
-
-def _footprint(reader: Any) -> dict[str, Any] | None:
-    """Bounding box of the live traces' scaled CDP X/Y, or None when the headers have no CDP coordinates."""
-    headers = reader.header_array
-    fields = headers.dtype.names or ()
-    if "cdp_x" not in fields or "cdp_y" not in fields:
-        return None
-    values = np.asarray(headers[...])
-    live = np.asarray(reader.live_mask[...], dtype=bool)
-    if not live.any():
-        return None
-    picked = values[live]
-    scalar = picked["coordinate_scalar"].astype(np.float64) if "coordinate_scalar" in fields else np.zeros(len(picked))
-    factor = np.where(scalar > 0, scalar, np.where(scalar < 0, -1.0 / np.where(scalar == 0, 1, scalar), 1.0))
-    x = picked["cdp_x"].astype(np.float64) * factor
-    y = picked["cdp_y"].astype(np.float64) * factor
-    if not (x.any() or y.any()):  # no coordinates recorded (NumPy sources, headers left at zero)
-        return None
-    x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
-    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
-    return {"bbox": [x0, y0, x1, y1], "geometry": {"type": "Polygon", "coordinates": [ring]}}
 
 
 def _py(value: Any) -> Any:

@@ -45,13 +45,15 @@ class ExampleSite:
 
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> ExampleSite:
-    """The example catalog copied and built except 'processed' (never built); 'shots' made stale by a spec edit."""
+    """The example catalog copied and built (its SEG-Y delivery too) except 'processed' (never built); 'shots' made
+    stale by a spec edit."""
     folder = tmp_path_factory.mktemp("site") / "survey"
     ignored = shutil.ignore_patterns("out", "data", "catalog.lock", "catalog.lock.d", "__pycache__")
     shutil.copytree(EXAMPLES, folder, ignore=ignored)
     make_data_module().make(folder / "data")
     catalog_file = folder / "catalog.yaml"
-    Catalog.from_file(catalog_file).build(["stack", "gathers", "shots", "velocity", "stack_crop", "stack_browse"])
+    built = ["stack", "gathers", "shots", "velocity", "stack_crop", "stack_browse", "stack_delivery"]
+    Catalog.from_file(catalog_file).build(built)
     # the spec changes after the build: stale
     text = catalog_file.read_text(encoding="utf-8").replace("chunks: [1, 2, 24, 150]", "chunks: [1, 2, 12, 150]")
     catalog_file.write_text(text, encoding="utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,8 +84,7 @@ def status_states(site: ExampleSite) -> dict[str, str]:
     result = CliRunner().invoke(app, ["status", "-c", str(site.catalog_file), "--json"])
     data = json.loads(result.output)
     rows = data if isinstance(data, list) else data.get("datasets", data)
-    datasets = set(site.catalog().list())  # the site has a page per dataset; exports (SEG-Y files) have none
-    return {row["name"]: row["state"] for row in rows if row["name"] in datasets}
+    return {row["name"]: row["state"] for row in rows}  # datasets and exports: the index lists both
 
 
 @pytest.mark.parametrize("where", ["file", "http"])
@@ -93,8 +93,9 @@ def test_every_page_loads_clean_with_images_and_links(
 ) -> None:
     base = example_site.site.as_uri() + "/" if where == "file" else served
     watched.goto(base + "index.html")
-    links = watched.page.eval_on_selector_all("#datasets tbody a", "as => as.map(a => a.href)")
-    assert len(links) == len(example_site.catalog().list())
+    links = watched.page.eval_on_selector_all("#datasets tbody td:first-child a", "as => as.map(a => a.href)")
+    catalog = example_site.catalog()
+    assert len(links) == len(catalog.list()) + len(catalog.spec.exports)
     pictures = 0
     for link in links:
         watched.goto(link)
@@ -121,7 +122,10 @@ def test_index_agrees_with_status_and_filters(example_site: ExampleSite, watched
         "rs => rs.map(r => [r.dataset.name, r.querySelector('.badge').textContent.trim()])",
     )
     assert dict(rows) == expected
-    assert [r[0] for r in rows] == example_site.catalog().list()
+    catalog = example_site.catalog()
+    assert [r[0] for r in rows] == [*catalog.list(), *catalog.spec.exports]
+    kinds = watched.page.eval_on_selector_all("#datasets tbody tr", "rs => rs.map(r => r.dataset.kind)")
+    assert kinds.count("export") == len(catalog.spec.exports) == 1
 
     search = watched.page.locator("#search")
     search.click()
@@ -130,6 +134,9 @@ def test_index_agrees_with_status_and_filters(example_site: ExampleSite, watched
     search.type(" cdp")  # every word must match
     assert watched.visible_rows() == ["gathers"]
     assert watched.page.locator("#shown").inner_text() == f"1 of {len(rows)} shown"
+    search.fill("")
+    search.type("segy crop")  # the export: kind and upstream are searchable
+    assert watched.visible_rows() == ["stack_delivery"]
     search.fill("")
     search.type("numpy")  # the source kind is searchable too
     assert watched.visible_rows() == ["velocity"]
@@ -149,6 +156,8 @@ def test_index_agrees_with_status_and_filters(example_site: ExampleSite, watched
     watched.page.screenshot(path=str(ARTIFACTS / "stack.png"), full_page=True)
     watched.goto((example_site.site / "datasets" / "velocity.html").as_uri())
     watched.page.screenshot(path=str(ARTIFACTS / "velocity.png"), full_page=True)
+    watched.goto((example_site.site / "datasets" / "stack_delivery.html").as_uri())
+    watched.page.screenshot(path=str(ARTIFACTS / "stack_delivery.png"), full_page=True)
     assert (ARTIFACTS / "index.png").stat().st_size > 10_000
     watched.check_clean()
 
@@ -174,6 +183,29 @@ def test_dataset_page_sections(example_site: ExampleSite, watched: Watched) -> N
     watched.goto((example_site.site / "datasets" / "shots.html").as_uri())
     assert page.locator("#state-badge").inner_text() == "stale"
     assert "spec" in page.locator("ul.reasons").inner_text()
+    watched.check_clean()
+
+
+def test_export_page_from_the_lineage_of_its_dataset(example_site: ExampleSite, watched: Watched) -> None:
+    import hashlib
+
+    catalog = example_site.catalog()
+    delivered = Path(catalog.spec.export_url("stack_delivery", catalog.base)).read_bytes()
+    watched.goto((example_site.site / "datasets" / "stack.html").as_uri())
+    page = watched.page
+    assert page.locator("#lineage a", has_text="stack_delivery").count() == 1  # downstream of the stack, via the crop
+    watched.goto((example_site.site / "datasets" / "stack_crop.html").as_uri())
+    page.locator("#lineage a", has_text="stack_delivery").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/datasets/stack_delivery.html")
+    assert page.locator("#state-badge").inner_text() == "fresh"
+    assert hashlib.sha256(delivered).hexdigest() in page.locator("#sha256").inner_text()
+    assert f"{len(delivered):,} bytes" in page.locator("#file-size").inner_text()
+    assert "deliveries/stack_crop.sgy" in page.locator("#spec").inner_text()
+    assert page.locator("#lineage a", has_text="stack").count() >= 1
+    page.locator("#upstream a").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/datasets/stack_crop.html")
     watched.check_clean()
 
 

@@ -77,7 +77,7 @@ def test_example_pictures_fit_their_data_and_read_few_chunks(example_site: Examp
 
     stack = {p["kind"]: p for p in json.loads((assets / "stack" / "pictures.json").read_text())["pictures"]}
     assert stack["inline"]["colours"]["diverging"]
-    assert stack["inline"]["vertical"].startswith("sample (ms)")
+    assert stack["inline"]["vertical"].startswith("time (ms)")
     reader = catalog.open("stack")
     total = math.prod(math.ceil(s / c) for s, c in zip(reader.shape, reader.chunks, strict=True))
     assert stack["inline"]["chunks_read"] == 4 * 4 < total  # 16x16x64 chunks: one inline crosses 4 x 4

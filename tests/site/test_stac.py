@@ -1,5 +1,6 @@
 """The STAC export: every Item, the Collection and the Catalog validate (stac-pydantic, offline), pystac reads them
-and its datacube, file, version and projection extensions see what the datasets hold."""
+and its datacube, file, version and projection extensions see what the datasets hold; the example's SEG-Y delivery
+is an asset of its dataset's Item with the file's size and SHA-256."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def stac_dir(example_site: ExampleSite, tmp_path_factory: pytest.TempPathFactory
     out = tmp_path_factory.mktemp("stac")
     summary = write_stac(example_site.catalog(), out, crs="EPSG:32631")
     assert summary["not_built"] == ["processed"]
+    assert summary["exports"] == ["stack_delivery"]
     return out
 
 
@@ -76,15 +78,45 @@ def test_footprint_in_the_given_crs_from_cdp_coordinates(stac_dir: Path, example
     live = np.asarray(reader.live_mask[...], dtype=bool)
     x, y = headers["cdp_x"][live], headers["cdp_y"][live]
     assert proj.bbox == [x.min(), y.min(), x.max(), y.max()]
-    assert item.geometry is None  # STAC geometry is WGS84: not given without reprojection
+    corners = {
+        (float(a), float(b))
+        for a, b in [(x.min(), y.min()), (x.max(), y.min()), (x.max(), y.max()), (x.min(), y.max())]
+    }
+    assert {tuple(c) for c in proj.geometry["coordinates"][0]} == corners  # an unrotated grid: its rectangle
+    # STAC's geometry is WGS84 longitude/latitude: the corners reprojected (pyproj, offline)
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs("EPSG:32631", "EPSG:4326", always_xy=True).transform(x, y)
+    assert item.bbox == pytest.approx([lon.min(), lat.min(), lon.max(), lat.max()], abs=1e-7)
+    assert item.geometry["type"] == "Polygon"
     velocity = pystac.Item.from_file(str(stac_dir / "items" / "velocity.json"))
     assert "proj:code" not in velocity.properties  # no CDP coordinates in a NumPy source
+
+
+def test_exports_are_assets_of_their_dataset_with_size_and_checksum(stac_dir: Path, example_site: ExampleSite) -> None:
+    item = pystac.Item.from_file(str(stac_dir / "items" / "stack_crop.json"))
+    asset = item.assets["stack_delivery"]
+    catalog = example_site.catalog()
+    path = Path(catalog.spec.export_url("stack_delivery", catalog.base))
+    content = path.read_bytes()
+    assert Path(asset.href) == path
+    assert FileExtension.ext(asset).size == len(content)
+    assert FileExtension.ext(asset).checksum == "1220" + hashlib.sha256(content).hexdigest()
+    assert asset.extra_fields["file:byte_order"] == "big-endian"
+    assert asset.extra_fields["mdio:state"] == "fresh"
+    assert "data" in asset.roles
+    stack = pystac.Item.from_file(str(stac_dir / "items" / "stack.json"))
+    assert set(stack.assets) == {"data", "metadata"}  # only the crop was delivered
 
 
 def test_crs_is_validated(example_site: ExampleSite, tmp_path: Path) -> None:
     assert check_crs("epsg:4326") == "EPSG:4326"
     with pytest.raises(ArgumentError, match="EPSG:NNNN"):
         check_crs("WGS84")
+    with pytest.raises(ArgumentError, match="1024 to 32767"):
+        check_crs("EPSG:900913")
+    with pytest.raises(ArgumentError, match="not in PROJ's EPSG database"):
+        check_crs("EPSG:1025")  # in EPSG's range, but no CRS has that code
     result = CliRunner().invoke(
         app, ["stac", "-c", str(example_site.catalog_file), "--crs", "utm31", "-o", str(tmp_path)]
     )
