@@ -250,6 +250,14 @@ def build(
     downstream: Annotated[
         bool, typer.Option("--downstream", help="Also every dataset derived from the named ones (when not fresh).")
     ] = False,
+    require_clean: Annotated[
+        bool,
+        typer.Option(
+            "--require-clean",
+            help="Refuse (build nothing) when the spec of a dataset to build (the catalog file, its templates) has "
+            "uncommitted changes in git.",
+        ),
+    ] = False,
     workers: Annotated[int | None, typer.Option("--workers", help="Parallel workers (default: all cores).")] = None,
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
@@ -258,7 +266,7 @@ def build(
 ) -> None:
     """Build what is stale or never built (everything with --force); each dataset replaces its old version only
     when complete. With --scheduler or --cluster, SEG-Y ingestion and access patterns run on the dask workers
-    (same result, same lock entries)."""
+    (same result, same lock entries). Each build records the spec's git commit and uncommitted changes."""
     set_quiet(quiet or as_json)
     set_workers(workers)
     cat = load_catalog(catalog)
@@ -268,12 +276,16 @@ def build(
             typer.echo(f"building {status.name}: {'; '.join(status.reasons)}", err=True)
 
     if dry_run:
-        report = cat.build(names or None, force=force, dry_run=True, upstream=upstream, downstream=downstream)
+        report = cat.build(
+            names or None, force=force, dry_run=True, upstream=upstream, downstream=downstream,
+            require_clean=require_clean,
+        )  # fmt: skip
     else:
         with dask_client(scheduler, cluster, quiet=quiet or as_json) as client:
             report = cat.build(
-                names or None, force=force, on_start=started, client=client, upstream=upstream, downstream=downstream
-            )
+                names or None, force=force, on_start=started, client=client, upstream=upstream,
+                downstream=downstream, require_clean=require_clean,
+            )  # fmt: skip
     if as_json:
         emit_json(report.to_data())
         return

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mdio_catalog.catalog import Catalog
-from mdio_catalog.catalog import gitinfo
+from mdio_catalog.catalog import Catalog, gitinfo
 from mdio_catalog.exceptions import CatalogError, UncommittedSpecError
 from tests.catalog import TEMPLATE_DIR, post_stack_segy, write_catalog
 
@@ -77,9 +76,11 @@ def test_a_clean_work_tree_is_recorded_in_the_lock_and_the_dataset(repo: Path) -
         assert lock_git(repo, name) == expected
         assert stored_git(catalog, name) == expected
         record = catalog.record(name)
-        assert record.git is not None and record.git.commit == head
+        assert record.git is not None
+        assert record.git.commit == head
     trace = catalog.spec_changes()
-    assert trace is not None and trace.dirty_datasets == []
+    assert trace is not None
+    assert trace.dirty_datasets == []
     assert trace.files == {"stack": ("catalog.yaml", "tpl/stack.yaml"), "vel": ("catalog.yaml",)}
 
 
@@ -120,7 +121,8 @@ def test_a_modified_template_makes_only_its_datasets_dirty(repo: Path) -> None:
     assert trace.dirty_files("vel") == []
     with pytest.raises(UncommittedSpecError, match=r"stack .*tpl/stack\.yaml"):
         catalog.build(require_clean=True)
-    assert not (repo / "out").exists() and not (repo / "catalog.lock.d").exists()  # nothing was built
+    assert not (repo / "out").exists()
+    assert not (repo / "catalog.lock.d").exists()
     report = catalog.build(["vel"], require_clean=True)  # its spec files are clean
     assert [r.dataset for r in report.built] == ["vel"]
     assert lock_git(repo, "vel")["dirty"] is False
@@ -136,17 +138,20 @@ def test_an_untracked_template_and_a_staged_catalog_are_dirty(repo: Path) -> Non
     git(repo, "add", "catalog.yaml")  # staged, not committed
     catalog = Catalog.from_file(repo / "catalog.yaml")
     trace = catalog.spec_changes(["stack2"])
-    assert trace is not None and trace.dirty_files("stack2") == ["catalog.yaml", "tpl/other.yaml"]
+    assert trace is not None
+    assert trace.dirty_files("stack2") == ["catalog.yaml", "tpl/other.yaml"]
     with pytest.raises(UncommittedSpecError) as caught:
         catalog.build(["stack2"], require_clean=True)
-    assert isinstance(caught.value, CatalogError) and "Nothing was built" in str(caught.value)
+    assert isinstance(caught.value, CatalogError)
+    assert "Nothing was built" in str(caught.value)
     assert not (repo / "out").exists()
     with pytest.raises(UncommittedSpecError):  # a dry run with require_clean says so too
         catalog.build(["stack2"], require_clean=True, dry_run=True)
     git(repo, "add", "tpl/other.yaml")
     git(repo, "commit", "-q", "-m", "stack2")
     report = Catalog.from_file(repo / "catalog.yaml").build(["stack2"], require_clean=True)
-    assert report.built[0].git is not None and report.built[0].git.dirty is False
+    assert report.built[0].git is not None
+    assert report.built[0].git.dirty is False
 
 
 def test_no_repository_builds_with_git_null(tmp_path: Path) -> None:
@@ -194,5 +199,6 @@ def test_git_is_asked_a_fixed_number_of_times_whatever_the_number_of_datasets(
     assert len(calls) <= 6, calls  # top level, status, HEAD, branch, remotes: once for the six datasets
     calls.clear()
     trace = catalog.spec_changes()
-    assert trace is not None and trace.dirty_datasets == []
+    assert trace is not None
+    assert trace.dirty_datasets == []
     assert len(calls) == 2, calls  # status asks twice: the work tree, and which spec files are dirty
