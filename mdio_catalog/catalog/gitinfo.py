@@ -3,7 +3,7 @@
 A catalog lives in git like code; a dataset built from a spec that was never committed cannot be rebuilt from the
 history. :func:`git_state` asks the ``git`` command (the tool every user of a git work tree has; no library needed
 for three read-only questions) about the files a build used: the ``HEAD`` commit, which of those files differ from
-it (modified, staged or untracked), the branch, and the remote URL with credentials removed (a token in
+it (modified, staged, untracked or ignored by git), the branch, and the remote URL with credentials removed (a token in
 ``https://user:token@host/...`` or ``?access_token=`` must never reach a lock file that is itself committed).
 
 Nothing here writes: ``GIT_OPTIONAL_LOCKS=0`` keeps ``git status`` from refreshing the index, so a build never
@@ -79,9 +79,9 @@ def git_state(paths: Sequence[str | os.PathLike[str]]) -> GitState | None:
 
 
 def uncommitted(paths: Sequence[str | os.PathLike[str]]) -> tuple[Path, tuple[str, ...]] | None:
-    """The work tree root holding ``paths[0]`` and which of ``paths`` differ from ``HEAD`` (modified, staged or
-    untracked; relative to that root, sorted), in two git commands whatever the number of paths; None outside a
-    work tree. Paths outside the work tree are left out (git cannot vouch for them)."""
+    """The work tree root holding ``paths[0]`` and which of ``paths`` differ from ``HEAD`` (modified, staged,
+    untracked or ignored; relative to that root, sorted), in two git commands whatever the number of paths; None
+    outside a work tree. Paths outside the work tree are left out (git cannot vouch for them)."""
     if not paths or shutil.which("git") is None:
         return None
     first = Path(paths[0]).resolve()
@@ -91,7 +91,9 @@ def uncommitted(paths: Sequence[str | os.PathLike[str]]) -> tuple[Path, tuple[st
         return None
     root = Path(top.strip())
     inside = relative_paths(root, paths)
-    options = ("--literal-pathspecs", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--")
+    # Ignored spec files are listed too (--ignored with --untracked-files=all names each file): never committed.
+    options = ("--literal-pathspecs", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+               "--ignored=traditional", "--")  # fmt: skip
     status = _git(root, *options, *inside) if inside else ""
     return root, tuple(sorted(_porcelain_paths(status or "")))
 

@@ -104,10 +104,19 @@ def _trace(catalog: Catalog, names: Iterable[str], *, full: bool) -> SpecTrace |
         if found is None:
             return None
         root, dirty = found
-    files = {name: tuple(relative_paths(root, paths)) for name, paths in by_name.items()}
+    inside = dict(zip(unique, _relative_each(root, unique), strict=True))  # each file resolved once, not per dataset
+    files = {name: tuple(r for p in paths if (r := inside[p]) is not None) for name, paths in by_name.items()}
     dirty_set = frozenset(dirty)
     dirty_datasets = [name for name in names if any(f in dirty_set for f in files[name])]
     return SpecTrace(root=root, files=files, dirty=dirty_set, state=state, dirty_datasets=dirty_datasets)
+
+
+def _relative_each(root: Path, paths: list[Path]) -> list[str | None]:
+    out: list[str | None] = []
+    for path in paths:
+        found = relative_paths(root, [path])
+        out.append(found[0] if found else None)
+    return out
 
 
 def status_trace(catalog: Catalog, names: Iterable[str]) -> SpecTrace | None:

@@ -99,3 +99,14 @@ def test_remote_credentials_never_leave(repo: Path) -> None:
 def test_strip_credentials(url: str, clean: str) -> None:
     assert strip_credentials(url) == clean
     assert "SECRET" not in strip_credentials(url)
+
+
+def test_an_ignored_spec_file_was_never_committed(repo: Path) -> None:
+    (repo / ".gitignore").write_text("local/\n")
+    (repo / "local").mkdir()
+    (repo / "local" / "t.yaml").write_text("name: local\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-q", "-m", "ignore local/")
+    state = git_state([repo / "catalog.yaml", repo / "local" / "t.yaml"])
+    assert state is not None
+    assert state.dirty_files == ("local/t.yaml",)
