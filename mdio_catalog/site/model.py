@@ -8,7 +8,8 @@ that fails to open becomes an error on its own page (``error``), never a failure
 
 Sections for lineage (issue 16), versions and the last verify result (issue 17) are filled only when the data is
 there: lineage from a catalog method ``lineage(name)`` returning ``{"upstream": [...], "downstream": [...]}``,
-versions and verify from the dataset's lock entry file (``versions`` / ``verify`` beside ``current``).
+versions from ``versions(name)`` (shown when earlier versions are kept) and the last verify from
+``last_verify(name)`` (see :mod:`mdio_catalog.site.trust`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mdio_catalog.site.export_pages import ExportPage, export_page
 from mdio_catalog.site.pictures import RENDER_VERSION, Picture, render_pictures
+from mdio_catalog.site.trust import last_verify_of, versions_of
 
 if TYPE_CHECKING:
     from mdio_catalog.catalog import Catalog
@@ -116,9 +118,9 @@ def _page(catalog: Catalog, status: Any, spec_text: str, out: Path, pictures: bo
     entry = _lock_entry_file(catalog, name)
     if entry is not None:
         page.lock_text = json.dumps(entry, indent=2, sort_keys=False, default=str)
-        page.versions = entry.get("versions") or None
-        page.verify = entry.get("verify") or None
     page.lineage = _lineage(catalog, name)
+    page.versions = versions_of(catalog, name, entry)
+    page.verify = last_verify_of(catalog, name, status.record)
     if record is None:
         return page
     page.record = record.model_dump(mode="json")

@@ -1,8 +1,9 @@
 """A STAC export of the catalog: one Catalog, one Collection for the catalog, one Item per built dataset.
 
 Items use the datacube extension (dimensions with extents and steps, variables), processing (software versions,
-lineage text), file (sizes and SHA-256 multihash checksums of the consolidated metadata) and version (the spec
-hash). Datasets never built have no Item (a STAC Item needs a datetime, and there is no data to point at).
+lineage text), file (sizes and SHA-256 multihash checksums of the consolidated metadata) and version (the build
+id of the current build; kept earlier builds in ``mdio:kept_versions``, the last verify in ``mdio:verify``).
+Datasets never built have no Item (a STAC Item needs a datetime, and there is no data to point at).
 
 Exports (SEG-Y deliveries) are further assets of their upstream dataset's Item, as STAC does for other encodings
 of the same data: the file's URL, ``file:size``, ``file:checksum`` (the SHA-256 recorded when it was written, as a
@@ -170,11 +171,12 @@ def _item(catalog: Catalog, status: Any, crs: str | None) -> dict[str, Any]:
         "processing:software": dict(record.software),
         "processing:lineage": _lineage_text(record),
         "processing:datetime": finished,
-        "version": record.spec_hash[:12],
+        "version": str(getattr(record, "build_id", "") or record.spec_hash[:12]),
         "mdio:state": status.state,
         "mdio:spec_hash": record.spec_hash,
         "mdio:trace_count": record.trace_count,
     }
+    _trust(catalog, name, record, properties)
     extensions = [EXTENSIONS[k] for k in ("datacube", "processing", "file", "version")]
     geometry, bbox = None, None
     found = footprint(reader) if crs is not None else None
@@ -232,6 +234,20 @@ def _assets(output: str) -> dict[str, Any]:
                 "file:checksum": "1220" + hashlib.sha256(content).hexdigest(),  # multihash: sha2-256, 32 bytes
             }
     return assets
+
+
+def _trust(catalog: Catalog, name: str, record: Any, properties: dict[str, Any]) -> None:
+    """The kept earlier versions (build ids, newest first) and the last verify, when the catalog has them."""
+    from mdio_catalog.site.model import _lock_entry_file
+    from mdio_catalog.site.trust import last_verify_of, versions_of
+
+    versions = versions_of(catalog, name, _lock_entry_file(catalog, name))
+    kept = [v["build_id"] for v in versions or [] if not v["current"]]
+    if kept:
+        properties["mdio:kept_versions"] = kept
+    verify = last_verify_of(catalog, name, record)
+    if verify is not None:
+        properties["mdio:verify"] = {k: verify.get(k) for k in ("state", "verified_at", "problems", "build")}
 
 
 def _export_asset(catalog: Catalog, status: Any) -> dict[str, Any]:

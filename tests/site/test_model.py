@@ -146,10 +146,33 @@ def test_versions_and_verify_sections_appear_only_with_data(small: Path, tmp_pat
     plain = env.get_template("dataset.html.j2").render(page=page, **common)
     assert 'id="versions"' not in plain
     assert 'id="verify"' not in plain
-    page.versions = [{"version": 2, "finished": "2026-01-02T00:00:00Z", "spec_hash": "ab" * 32}]
-    page.verify = {"ok": True, "chunks_checked": 48}
+    row = {
+        "build_id": "20260102T000000Z-0123abcd",
+        "current": True,
+        "finished": "2026-01-02T00:00:00+00:00",
+        "spec_hash": "ab" * 32,
+        "shape": [6, 7, 12],
+        "kept": "",
+        "size_bytes": None,
+        "checksums": True,
+        "rolled_back_from": None,
+        "rolled_back_at": None,
+    }
+    page.versions = [row, {**row, "current": False, "build_id": "20260101T000000Z-4567cdef", "size_bytes": 2048}]
+    page.verify = {
+        "state": "ok",
+        "summary": "ok 2026-01-03 00:00 UTC",
+        "verified_at": "2026-01-03T00:00:00+00:00",
+        "chunks_checked": 48,
+        "chunks_recorded": 48,
+        "problems": 0,
+        "sample": None,
+        "deep": False,
+        "build": "2026-01-02T00:00:00+00:00",
+    }
     html = env.get_template("dataset.html.j2").render(page=page, **common)
     assert 'id="versions"' in html
     assert "abababababab" in html
+    assert "20260101T000000Z-4567cdef" in html
     assert 'id="verify"' in html
-    assert "chunks_checked" in html
+    assert "48 of 48 checked" in html
