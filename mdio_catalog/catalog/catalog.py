@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
-from mdio_catalog.catalog.build import build_dataset
 from mdio_catalog.catalog.graph import LineageGraph
 from mdio_catalog.catalog.lineage import check_graph, lineage_of, upstream_changes, upstream_of
 from mdio_catalog.catalog.lockfile import LockStore
@@ -290,6 +288,8 @@ class Catalog:
                 spec_git = git.provenance(status.name) if git is not None else None
                 report.built.append(build_export(self, status.name, ready, client=client, force=force, git=spec_git))
                 continue
+            from mdio_catalog.catalog.build import build_dataset
+
             record = build_dataset(
                 self.get(status.name), **self._locations(status.name), client=client, root_url=root_url,
                 previous=status.record, force_aside=force, on_aside=aside,
@@ -387,6 +387,8 @@ class Catalog:
             url, record = find_version(self, name, version)
         if "access_pattern" not in options and record is not None and record.shape:
             options["access_pattern"] = "".join(str(i) for i in range(len(record.shape)))
+        from mdio_catalog.api.accessor import MDIOReader, MDIOWriter
+
         if mode == "r":
             return MDIOReader(url, **options)
         if mode in ("r+", "w"):
