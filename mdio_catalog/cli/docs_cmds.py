@@ -89,11 +89,13 @@ def stac(
         Path | None, typer.Option("--out", "-o", help="Folder of the STAC catalog (default: stac/ beside the catalog).")
     ] = None,
     crs: Annotated[
-        str | None, typer.Option("--crs", help="CRS of the CDP X/Y headers, EPSG:NNNN (footprints in proj:*).")
+        str | None,
+        typer.Option("--crs", help="CRS of the CDP X/Y headers, EPSG:NNNN, for datasets whose spec names none."),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Export a STAC Catalog: one Collection, one Item per built dataset (datacube, processing, file, version)."""
+    """Export a STAC Catalog: one Collection, one Item per built dataset (datacube, processing, file, version,
+    projection with the dataset's crs); exports are assets of their dataset's Item."""
     from mdio_catalog.site.stac import check_crs, write_stac
 
     check_crs(crs)
@@ -102,6 +104,7 @@ def stac(
     if json_output:
         emit_json(summary)
         return
-    typer.echo(f"Wrote {len(summary['items'])} items to {target / 'catalog.json'}.")
+    exports = f" and {len(summary['exports'])} export assets" if summary["exports"] else ""
+    typer.echo(f"Wrote {len(summary['items'])} items{exports} to {target / 'catalog.json'}.")
     if summary["not_built"]:
-        typer.echo(f"Not built (no item): {', '.join(summary['not_built'])}.")
+        typer.echo(f"Not built (no item or asset): {', '.join(summary['not_built'])}.")
