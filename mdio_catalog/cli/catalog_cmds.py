@@ -153,6 +153,9 @@ def show(
         "spec": spec,
         "provenance": record.to_data(exclude_defaults=False) if record is not None else None,
     }
+    if name not in cat.spec.exports:  # the last verify, kept beside the catalog (None: never verified)
+        last = cat.last_verify(name)
+        data["verify"] = last.status_data(record) if last is not None else None
     if as_json:
         emit_json(data)
         return
@@ -175,6 +178,11 @@ def show(
     }
     if record.derived_from is not None:
         summary["derived_from"] = record.derived_from.to_data()
+    if record.git is not None:
+        summary["git"] = record.git.to_data(exclude_defaults=False)
+    if name not in cat.spec.exports:
+        last = cat.last_verify(name)
+        summary["last_verify"] = last.summary(record) if last is not None else "never"
     for key in ("quality", "export"):
         if key in record.parameters:
             summary[key] = record.parameters[key]

@@ -96,6 +96,8 @@ def test_status_shows_the_last_verify_its_date_and_when_it_is_outdated(
     assert code == 0
     assert "ok 20" in out
     assert "UTC" in out
+    code, out, _ = cli("show", "vel", "-c", "catalog.yaml", "--json", cwd=tmp_path)
+    assert strict_loads(out)["verify"]["state"] == "ok"
 
     # a sampled, deep verify of a damaged chunk: recorded as damaged, with its counts
     chunk = dataset / "data" / "chunked_012" / "1" / "1" / "0"
@@ -189,3 +191,7 @@ def test_status_warns_and_require_clean_refuses_when_the_spec_is_dirty(tmp_path:
     status = status_json(tmp_path)
     assert status["warnings"] == []
     assert status["fresh"] is True
+    code, out, _ = cli("show", "old", "-c", "catalog.yaml", cwd=tmp_path)
+    assert code == 0
+    assert "dirty: false" in out
+    assert "last_verify: never" in out
