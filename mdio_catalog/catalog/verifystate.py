@@ -13,6 +13,9 @@ The read API, stable for ``status``, the catalog site and other callers:
 - :func:`last_verify` ``(catalog_path, name) -> VerifyState | None``: one dataset (one small file read).
 - :func:`verify_states` ``(catalog_path, names=None) -> dict[str, VerifyState]``: many at once (the folder is
   listed once; only datasets that were verified cost a read).
+- :func:`verify_history` ``(catalog_path, name) -> list[VerifyState]``: the latest verify of each build that was
+  verified, newest first (for a dataset's kept versions); :func:`verify_of_build` ``(catalog_path, name, record)``
+  picks the one of a given build. Kept in ``.mdio-catalog/verify/history/NAME.json``.
 - :class:`VerifyState`: the summary; :meth:`VerifyState.state` says ``"ok"``, ``"damaged"``, ``"no checksums"``
   (built before checksums existed) or ``"outdated"`` (it verified another build than the current one);
   :meth:`VerifyState.to_data` / :meth:`VerifyState.status_data` give plain JSON.
@@ -43,6 +46,10 @@ if TYPE_CHECKING:
 #: The folder of verify results, relative to the folder of the catalog file.
 VERIFY_DIR = Path(".mdio-catalog") / "verify"
 SUFFIX = ".json"
+#: Sub-folder of per-dataset histories: the latest result for each build verified (a folder: never a result).
+HISTORY_DIR = "history"
+#: Builds a history keeps (newest first): enough for the versions a dataset keeps (``keep: N``).
+HISTORY_BUILDS = 32
 #: Bumped when the file's fields change meaning (older files are still read: unknown keys are ignored).
 FORMAT_VERSION = 1
 
@@ -225,10 +232,9 @@ def verify_states(catalog_path: str | os.PathLike[str], names: Iterable[str] | N
     return found
 
 
-def record_verify(catalog_path: str | os.PathLike[str], state: VerifyState) -> Path:
-    """Write ``state`` as the last verify of its dataset, atomically; return the file's path."""
-    path = verify_state_path(catalog_path, state.dataset)
-    text = json.dumps({"version": FORMAT_VERSION, **state.to_data()}, indent=2, allow_nan=False) + "\n"
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """``data`` into ``path`` atomically (beside, fsync, rename)."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,17 +249,56 @@ def record_verify(catalog_path: str | os.PathLike[str], state: VerifyState) -> P
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def verify_history_path(catalog_path: str | os.PathLike[str], name: str) -> Path:
+    return verify_dir(catalog_path) / HISTORY_DIR / f"{name}{SUFFIX}"
+
+
+def verify_history(catalog_path: str | os.PathLike[str], name: str) -> list[VerifyState]:
+    """The latest recorded verify of each build of ``name`` that was verified, newest first (at most
+    :data:`HISTORY_BUILDS`); the last verify alone when no history was kept."""
+    try:
+        with open(verify_history_path(catalog_path, name), "rb") as handle:
+            data = json.loads(handle.read())
+        builds = data.get("builds") if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        builds = None
+    if not isinstance(builds, list):
+        last = last_verify(catalog_path, name)
+        return [last] if last is not None else []
+    states = [VerifyState.from_data(item) for item in builds]
+    return [state for state in states if state is not None and state.dataset == name]
+
+
+def verify_of_build(catalog_path: str | os.PathLike[str], name: str, record: ProvenanceRecord) -> VerifyState | None:
+    """The latest recorded verify of the build ``record`` describes (a kept version's, or the current one's)."""
+    return next((state for state in verify_history(catalog_path, name) if state.verified_build(record)), None)
+
+
+def record_verify(catalog_path: str | os.PathLike[str], state: VerifyState) -> Path:
+    """Write ``state`` as the last verify of its dataset, and as the latest of its build in the dataset's history,
+    each file atomically (two verifies of one dataset at once: each file holds one of them whole); return the path
+    of the last-verify file."""
+    earlier = [s for s in verify_history(catalog_path, state.dataset) if s.build != state.build]
+    builds = [state, *earlier][:HISTORY_BUILDS]
+    history = {"version": FORMAT_VERSION, "dataset": state.dataset, "builds": [s.to_data() for s in builds]}
+    _write_json(verify_history_path(catalog_path, state.dataset), history)
+    path = verify_state_path(catalog_path, state.dataset)
+    _write_json(path, {"version": FORMAT_VERSION, **state.to_data()})
     return path
 
 
-def verify_and_record(catalog: Catalog, name: str, *, sample: float | None = None, deep: bool = False) -> VerifyReport:
+def verify_and_record(
+    catalog: Catalog, name: str, *, sample: float | None = None, deep: bool = False, client: Any = None
+) -> VerifyReport:
     """Verify catalog dataset ``name`` (read-only on the dataset) and record the summary beside the catalog file
     (when the catalog has one)."""
     from mdio_catalog.catalog.build import stored_provenance
     from mdio_catalog.core.verify import verify_dataset
 
     reader = catalog.open(name)
-    report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep)
+    report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep, client=client)
     if catalog.path is not None:
         provenance = stored_provenance(reader)
         if provenance is None and (record := catalog.lock_entry(name)) is not None:

@@ -16,6 +16,8 @@ from mdio_catalog.catalog.verifystate import (
     last_verify,
     record_verify,
     verify_dir,
+    verify_history,
+    verify_of_build,
     verify_state_path,
     verify_states,
 )
@@ -49,7 +51,11 @@ def test_verify_is_recorded_read_back_and_outdated_by_a_rebuild(tmp_path: Path) 
     assert state.build is not None
     assert state.spec_hash == record.spec_hash
     assert verify_state_path(catalog.path, "a") == tmp_path / ".mdio-catalog" / "verify" / "a.json"
-    assert sorted(p.name for p in verify_dir(catalog.path).iterdir()) == ["a.json"]  # no temporary left
+    assert sorted(p.name for p in verify_dir(catalog.path).rglob("*")) == [
+        "a.json",
+        "a.json",
+        "history",
+    ]  # no temporary
     assert LockStore(catalog.path, catalog.name).names() == ["a", "b"]
     assert set(verify_states(catalog.path)) == {"a"}
     assert set(verify_states(catalog.path, ["b"])) == set()
@@ -65,6 +71,18 @@ def test_verify_is_recorded_read_back_and_outdated_by_a_rebuild(tmp_path: Path) 
     assert state.state(current) == "outdated"
     assert state.summary(current).startswith("outdated (ok ")
     assert state.state() == "ok"  # without the current build: what it found
+
+    # each build's latest verify is kept: a kept version (keep: N) can show its own
+    assert verify_history(catalog.path, "a") == [state]
+    catalog.verify("a", sample=0.5)
+    history = verify_history(catalog.path, "a")
+    assert [h.build for h in history] == [history[0].build, state.build]
+    assert history[0].verified_build(current)
+    assert verify_of_build(catalog.path, "a", record) == state
+    assert verify_of_build(catalog.path, "a", current) == history[0] == catalog.last_verify("a")
+    catalog.verify("a")  # the same build again: replaces its entry, the other build's stays
+    assert [h.sample for h in verify_history(catalog.path, "a")] == [None, None]
+    assert set(verify_states(catalog.path)) == {"a"}  # the history folder is no result
 
 
 def test_files_that_are_not_results_are_no_result(tmp_path: Path) -> None:
