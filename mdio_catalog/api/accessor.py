@@ -110,8 +110,9 @@ class MDIOAccessor:
         integrity.check_dataset(
             self.root, self.url, self.grid, (self._traces_zarr, self._headers_zarr, self._live_mask_zarr)
         )
-        if self._pin is not None and not self._pin.is_current():
-            # A rebuild was published while the metadata was read: open again, on the version now in place.
+        if self._pin is not None and not self._pin.unmoved():
+            # A rebuild or a rollback was published while the metadata was read: open again, on the version now in
+            # place (moved and back again counts too: the metadata may have come from the other version).
             MDIOAccessor.__init__(
                 self,
                 mdio_path_or_buffer,

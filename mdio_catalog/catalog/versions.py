@@ -222,7 +222,7 @@ class VersionInfo:
     kept: datetime | None
     size: int | None
     checksums: bool
-    verify: str | None = None  # the last verify result when one is stored; None: unknown
+    verify: str | None = None  # the last verify of this build when one is recorded (summary line); None: unknown
 
     def to_data(self) -> dict[str, Any]:
         record = self.record
@@ -254,7 +254,23 @@ def list_versions(catalog: Catalog, name: str, *, sizes: bool = True) -> list[Ve
     rows = [_info(entry.current, current_path, None, True, sizes and target is not None)]
     if target is not None:
         rows += [_info(v.record, v.path, v.kept, False, sizes) for v in kept_versions(entry, target, name)]
+    last = _last_verify(catalog, name)
+    for row in rows:  # the last verify of this dataset (one per dataset) names the build it read
+        if last is not None and last.verified_build(row.record):
+            row.verify = last.summary()
     return rows
+
+
+def _last_verify(catalog: Catalog, name: str) -> Any:
+    """The last recorded verify of ``name`` (:mod:`.verifystate`), None when there is none or it is unreadable."""
+    if catalog.path is None:
+        return None
+    try:
+        from mdio_catalog.catalog.verifystate import last_verify
+
+        return last_verify(catalog.path, name)
+    except (ImportError, OSError, MDIOError):
+        return None
 
 
 def _info(record: ProvenanceRecord, path: str, kept: datetime | None, current: bool, sizes: bool) -> VersionInfo:

@@ -34,6 +34,7 @@ class DatasetPin:
         self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         info = os.fstat(self.fd)
         self.identity = (info.st_dev, info.st_ino)
+        self._moved = info.st_ctime_ns  # a rename changes a folder's ctime: see unmoved()
         # Shared: any number of readers; a prune that holds the exclusive lock is deleting this folder right now
         # (then the path no longer names it and reads report DatasetReplacedError or "not found").
         with contextlib.suppress(OSError):
@@ -55,6 +56,16 @@ class DatasetPin:
         except OSError:
             return False
         return (info.st_dev, info.st_ino) == self.identity
+
+    def unmoved(self) -> bool:
+        """Whether ``path`` names the pinned folder and the folder was not renamed since it was pinned. A rollback
+        can swap a version away and back (A, B, A again) while a reader reads metadata by path: the identity is
+        the same afterwards, but the metadata may have come from B. A rename updates the folder's ctime."""
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == self.identity and info.st_ctime_ns == self._moved
 
     def open(self, relative: str) -> int:
         """Open a file of the pinned version (``FileNotFoundError`` when absent)."""

@@ -112,13 +112,16 @@ def test_rollback_restores_the_earlier_version_byte_for_byte(tmp_path: Path) -> 
     assert report.from_build == second_id
     assert files(cube.target) == first  # byte-identical, checksum record included
     verdict = verify_dataset(str(cube.target))
-    assert verdict.recorded and verdict.ok and sum(a.checked for a in verdict.arrays) > 0
+    assert verdict.recorded
+    assert verdict.ok
+    assert sum(a.checked for a in verdict.arrays) > 0
     np.testing.assert_array_equal(catalog.open("cube")[...], values(0))
 
     lock = cube.lock()
     assert lock["current"] == first_id | {"started": lock["current"]["started"]}
     assert lock["current"]["started"] == first_id["started"]
-    assert lock["rolled_back_from"] == second_id and lock["rolled_back_at"]
+    assert lock["rolled_back_from"] == second_id
+    assert lock["rolled_back_at"]
     assert [v["build_id"] for v in lock["versions"]] == [second_id]  # the displaced build is kept
     assert verify_dataset(lock["versions"][0]["path"]).ok
 
@@ -153,7 +156,8 @@ def test_a_version_being_read_is_not_pruned(tmp_path: Path) -> None:
     cube.build(1, [3, 5, 8], keep=1)
     catalog = cube.build(2, [6, 5, 8], keep=1)  # the oldest is beyond keep: 1, but a reader has it open
     listed = [v.build_id for v in catalog.versions("cube")]
-    assert oldest in listed and len(listed) == 3
+    assert oldest in listed
+    assert len(listed) == 3
     np.testing.assert_array_equal(reader[...], values(0))  # still whole
     del reader
     gc.collect()
