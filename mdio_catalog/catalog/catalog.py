@@ -437,12 +437,15 @@ class Catalog:
 
         return status_trace(self, self._names(names))
 
-    def verify(self, name: str, *, sample: float | None = None, deep: bool = False) -> VerifyReport:
+    def verify(
+        self, name: str, *, sample: float | None = None, deep: bool = False, client: Any = None
+    ) -> VerifyReport:
         """Verify dataset ``name`` against its checksum record (:func:`mdio_catalog.core.verify.verify_dataset`;
-        the dataset is never modified) and record the result beside the catalog (:mod:`.verifystate`)."""
+        the dataset is never modified; on the workers of ``client`` when given) and record the result beside the
+        catalog (:mod:`.verifystate`)."""
         from mdio_catalog.catalog.verifystate import verify_and_record
 
-        return verify_and_record(self, name, sample=sample, deep=deep)
+        return verify_and_record(self, name, sample=sample, deep=deep, client=client)
 
     def last_verify(self, name: str) -> VerifyState | None:
         """The last recorded verify of ``name`` (None: never verified, or the catalog has no file)."""

@@ -10,8 +10,11 @@ import typer
 
 from mdio_catalog.cli.common import (
     CatalogOption,
+    ClusterOption,
     JsonOption,
+    SchedulerOption,
     StorageOptionsOption,
+    dask_client,
     emit_json,
     open_target,
     parse_storage_options,
@@ -31,6 +34,8 @@ def verify(
     ] = None,
     deep: Annotated[bool, typer.Option("--deep", help="Also decode and recompute statistics and live traces.")] = False,
     storage_options: StorageOptionsOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Re-read a dataset's chunk objects and compare them with its checksum record: chunks missing, chunks whose
@@ -41,13 +46,17 @@ def verify(
 
     if sample is not None and not 0 < sample <= 1:
         raise ArgumentError(f"--sample must be a share in (0, 1], got {sample}")
-    if looks_like_path(target):
-        reader, label = open_target(target, catalog, storage_options=parse_storage_options(storage_options))
-        report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep)
-    else:  # a catalog dataset: verified and its result recorded
-        report, label = load_catalog(catalog).verify(target, sample=sample, deep=deep), target
+    with dask_client(scheduler, cluster, quiet=as_json) as client:
+        if looks_like_path(target):
+            reader, label = open_target(target, catalog, storage_options=parse_storage_options(storage_options))
+            report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep, client=client)
+        else:  # a catalog dataset: verified and its result recorded
+            report = load_catalog(catalog).verify(target, sample=sample, deep=deep, client=client)
+            label = target
     if as_json:
         emit_json({"dataset": label, **report.to_dict()})
+    elif not report.recorded and report.note:
+        typer.echo(f"{label}: no checksum record: {report.note}.")
     elif not report.recorded:
         typer.echo(f"{label}: no checksum record (built before checksums existed); `mdio-catalog checksum` adds one.")
     else:

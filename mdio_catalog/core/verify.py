@@ -126,6 +126,34 @@ def _fetch(location: Location, array_path: str, indexes: list[tuple[int, ...]]) 
     return found
 
 
+#: Chunk objects one cluster task fetches and checks.
+CLUSTER_BATCH = 256
+
+
+def fetch_entries(
+    location: Location, array_path: str, indexes: list[tuple[int, ...]]
+) -> dict[tuple[int, ...], int | None]:
+    """Task: the record entries of the objects ``indexes`` of one array as stored now (None: no object)."""
+    with storage_errors(location):
+        return _fetch(location, array_path, indexes)
+
+
+def _fetch_on(
+    client: Any, location: Location, array_path: str, indexes: list[tuple[int, ...]]
+) -> dict[tuple[int, ...], int | None]:
+    """:func:`_fetch` here, or in batches on the workers of ``client`` (only the entries travel back)."""
+    if client is None or not indexes:
+        return _fetch(location, array_path, indexes)
+    from mdio_catalog.core.cluster import run_tasks
+
+    batches = [indexes[i : i + CLUSTER_BATCH] for i in range(0, len(indexes), CLUSTER_BATCH)]
+    found: dict[tuple[int, ...], int | None] = {}
+    for part in run_tasks(fetch_entries, batches, shared=(location, array_path), client=client, total=len(batches),
+                          description=f"Verifying {array_path}", unit="batch"):  # fmt: skip
+        found.update(part)
+    return found
+
+
 def _fetch_local(folder: str, indexes: list[tuple[int, ...]]) -> dict[tuple[int, ...], int | None]:
     """Local files read whole into ``bytes`` on the chunk pool (the CRC wants a read-only buffer: no extra copy)."""
 
@@ -170,8 +198,10 @@ def verify_dataset(
     sample: float | None = None,
     deep: bool = False,
     seed: int = 0,
+    client: Any = None,
 ) -> VerifyReport:
-    """Compare the stored chunk objects of a dataset with its checksum record (see the module docstring)."""
+    """Compare the stored chunk objects of a dataset with its checksum record (see the module docstring); with
+    ``client`` (a ``distributed.Client``) the objects are fetched and checked on its workers."""
     started = time.perf_counter()
     location = Location.of(path_or_url, storage_options)
     try:
@@ -204,7 +234,7 @@ def verify_dataset(
             count = max(1, math.ceil(sample * len(present)))
             present = [present[i] for i in sorted(rng.choice(len(present), size=count, replace=False))]
         with storage_errors(location):
-            found = _fetch(location, path, present)
+            found = _fetch_on(client, location, path, present)
         for index in present:
             now = found.get(index)
             if now is None:
