@@ -88,7 +88,7 @@ def _template_file(catalog: Catalog, ref: str) -> Path | None:
 
 def _trace(catalog: Catalog, names: Iterable[str], *, full: bool) -> SpecTrace | None:
     names = list(names)
-    if catalog.path is None or not names:
+    if catalog.path is None or not names or not catalog.path.is_file():  # a catalog built in Python: no spec file
         return None
     templates: dict[str, Path | None] = {}
     by_name = {name: spec_files(catalog, name, templates) for name in names}

@@ -202,3 +202,11 @@ def test_git_is_asked_a_fixed_number_of_times_whatever_the_number_of_datasets(
     assert trace is not None
     assert trace.dirty_datasets == []
     assert len(calls) == 2, calls  # status asks twice: the work tree, and which spec files are dirty
+
+
+def test_a_catalog_built_in_python_has_no_spec_file_to_trace(repo: Path) -> None:
+    spec = Catalog.from_file(repo / "catalog.yaml").spec
+    (repo / "data" / "tpl").mkdir()
+    (repo / "data" / "tpl" / "stack.yaml").write_text((repo / "tpl" / "stack.yaml").read_text())
+    catalog = Catalog.from_model(spec, base_dir=repo / "data")  # inside the work tree, but no catalog file there
+    assert catalog.spec_changes() is None
