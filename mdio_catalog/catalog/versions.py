@@ -42,6 +42,7 @@ from mdio_catalog.core.publish.versions import (
 from mdio_catalog.core.store import Location, remove
 from mdio_catalog.exceptions import (
     CatalogError,
+    DatasetBusyError,
     ForeignContentError,
     MDIOError,
     VersionNotFoundError,
@@ -134,6 +135,7 @@ class Retention:
         self.kept: KeptVersion | None = None
         self.in_use: list[str] = []  # versions beyond keep left alone because a reader has them open
         self.pruned: list[str] = []
+        self.busy = False  # gc: the dataset was being written, nothing was pruned
 
     def check(self) -> None:
         """Before anything is built: refuse keep > 0 on an object store, or a foreign entry where versions go."""
@@ -199,14 +201,20 @@ def prune_versions(catalog: Catalog, name: str) -> Retention:
     locks = catalog._locks
     if retention.target is None or locks is None:
         return retention
-    with target_lock(Location(url=retention.target)):
-        entry = locks.get_entry(name)
-        if entry is None:
-            return retention
-        before = kept_versions(entry, retention.target, name)
-        after = retention.prune(before)
-        if [v.build_id for v in after] != [v.build_id for v in entry.versions]:
-            locks.write_entry(entry.model_copy(update={"versions": after}))
+    first = locks.get_entry(name)
+    if first is None or (not first.versions and not os.path.isdir(versions_folder(retention.target))):
+        return retention  # nothing kept: no lock taken (gc asks this of every dataset)
+    try:
+        with target_lock(Location(url=retention.target), what="prune"):
+            entry = locks.get_entry(name)
+            if entry is None:
+                return retention
+            before = kept_versions(entry, retention.target, name)
+            after = retention.prune(before)
+            if [v.build_id for v in after] != [v.build_id for v in entry.versions]:
+                locks.write_entry(entry.model_copy(update={"versions": after}))
+    except DatasetBusyError:
+        retention.busy = True  # a build of it is running: that build prunes when it publishes
     return retention
 
 
@@ -254,21 +262,21 @@ def list_versions(catalog: Catalog, name: str, *, sizes: bool = True) -> list[Ve
     rows = [_info(entry.current, current_path, None, True, sizes and target is not None)]
     if target is not None:
         rows += [_info(v.record, v.path, v.kept, False, sizes) for v in kept_versions(entry, target, name)]
-    last = _last_verify(catalog, name)
-    for row in rows:  # the last verify of this dataset (one per dataset) names the build it read
-        if last is not None and last.verified_build(row.record):
-            row.verify = last.summary()
+    for row in rows:
+        state = _verify_of(catalog, name, row.record)
+        row.verify = state.summary() if state is not None else None
     return rows
 
 
-def _last_verify(catalog: Catalog, name: str) -> Any:
-    """The last recorded verify of ``name`` (:mod:`.verifystate`), None when there is none or it is unreadable."""
+def _verify_of(catalog: Catalog, name: str, record: ProvenanceRecord) -> Any:
+    """The latest recorded verify of the build ``record`` describes (:mod:`.verifystate`), None when there is none
+    or it is unreadable."""
     if catalog.path is None:
         return None
     try:
-        from mdio_catalog.catalog.verifystate import last_verify
+        from mdio_catalog.catalog.verifystate import verify_of_build
 
-        return last_verify(catalog.path, name)
+        return verify_of_build(catalog.path, name, record)
     except (ImportError, OSError, MDIOError):
         return None
 

@@ -40,7 +40,8 @@ def gc(
 ) -> None:
     """Find the leftovers of interrupted writes under the catalog root (and/or the given paths) and delete those
     whose writer is gone: a writer holds a lock on its owner marker while it runs, so running builds, exports and
-    copies are never touched. Symbolic links are never followed."""
+    copies are never touched. Symbolic links are never followed. Kept versions (keep: N) beyond their dataset's
+    keep, left by a build because a reader had them open, are removed once nobody reads them (not with --dry-run)."""
     from mdio_catalog.core.publish import find_leftovers, remove_leftovers
     from mdio_catalog.core.store import Location
 
@@ -67,6 +68,14 @@ def gc(
         found.extend(items)
         if not dry_run:
             freed += remove_leftovers(items, dict(place.storage_options))
+    pruned: dict[str, list[str]] = {}
+    in_use: dict[str, list[str]] = {}
+    if (catalog is not None or not paths) and not dry_run:  # kept versions beyond keep (a reader had them open)
+        for name, retention in cat.prune_versions().items():
+            if retention.pruned:
+                pruned[name] = retention.pruned
+            if retention.in_use:
+                in_use[name] = retention.in_use
     dead = [f for f in found if f.dead]
     data: dict[str, Any] = {
         "dry_run": dry_run,
@@ -74,6 +83,8 @@ def gc(
         "leftovers": [f.to_data() for f in found],
         "dead_bytes": sum(f.size for f in dead),
         "removed_bytes": 0 if dry_run else freed,
+        "versions_pruned": pruned,
+        "versions_in_use": in_use,
     }
     if as_json:
         emit_json(data)
@@ -89,6 +100,11 @@ def gc(
     )
     if not dry_run:
         typer.echo(f"freed {human_size(freed)}", err=True)
+    for name, ids in pruned.items():
+        typer.echo(f"{name}: removed kept versions beyond keep: {', '.join(ids)}", err=True)
+    for name, ids in in_use.items():
+        typer.echo(f"{name}: kept versions beyond keep still open by a reader (left for later): {', '.join(ids)}",
+                   err=True)  # fmt: skip
 
 
 def _short(path: str, places: list[Any]) -> str:

@@ -62,6 +62,12 @@ def files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def first_id_build(record: dict[str, Any]) -> str:
+    from mdio_catalog.specs.provenance import ProvenanceRecord
+
+    return ProvenanceRecord.from_data(record).build_id
+
+
 def test_keep_zero_by_default_leaves_no_versions(tmp_path: Path) -> None:
     cube = Cube(tmp_path)
     cube.build(0, [2, 5, 8])
@@ -129,7 +135,13 @@ def test_rollback_restores_the_earlier_version_byte_for_byte(tmp_path: Path) -> 
     assert status.state == "stale"
     assert "spec changed since the build" in status.reasons  # the spec asks for [3, 5, 8] chunks
 
+    catalog = Catalog.from_file(cube.folder / "catalog.yaml")
+    catalog.build()  # stale, so rebuilt: the rolled-back build counts as the catalog's own and is kept in turn
+    assert {v["build_id"] for v in cube.lock()["versions"]} == {first_id_build(first_id), second_id}
+    assert cube.lock().get("rolled_back_from") is None
+    third_id = catalog.lock_entry("cube").build_id  # type: ignore[union-attr]
     catalog.rollback("cube", to=second_id)  # and forward again
+    assert third_id in [v.build_id for v in catalog.versions("cube")]
     np.testing.assert_array_equal(catalog.open("cube")[...], values(1))
     assert [s.state for s in catalog.status(["cube"])] == ["fresh"]
 

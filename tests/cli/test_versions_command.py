@@ -88,3 +88,26 @@ def test_errors_are_one_line(built: tuple[Path, list[str]]) -> None:
     assert "never built" in assert_one_line_error(code, out, err)
     code, out, err = cli("versions", "cubes", cwd=folder)
     assert "did you mean 'cube'" in assert_one_line_error(code, out, err)
+
+
+def test_gc_prunes_what_a_reader_kept_once_it_is_closed(tmp_path: Path) -> None:
+    import gc as garbage
+
+    catalog = Catalog.from_file(write(tmp_path, 0, [2, 5, 8], keep=1))
+    catalog.build(["cube"], force=True)
+    oldest = catalog.lock_entry("cube").build_id  # type: ignore[union-attr]
+    reader = catalog.open("cube")  # this process pins the first build's folder
+    for seed, chunks in ((1, [3, 5, 8]), (2, [6, 5, 8])):
+        catalog = Catalog.from_file(write(tmp_path, seed, chunks, keep=1))
+        catalog.build(["cube"], force=True)
+    code, out, err = cli("gc", "--json", cwd=tmp_path)
+    assert code == 0, err
+    assert strict_loads(out)["versions_in_use"] == {"cube": [oldest]}  # another process's reader counts
+    assert strict_loads(out)["versions_pruned"] == {}
+    del reader
+    garbage.collect()
+    code, out, err = cli("gc", "--json", cwd=tmp_path)
+    assert code == 0, err
+    assert strict_loads(out)["versions_pruned"] == {"cube": [oldest]}
+    data = strict_loads(cli("versions", "cube", "--json", cwd=tmp_path)[1])
+    assert len(data["versions"]) == 2

@@ -17,7 +17,8 @@ them changed for ``min_age`` seconds.
 
 **Publishing, local disks.** A new version replaces the old one with ``renameat2(RENAME_EXCHANGE)``: the two
 folders swap names in one step, so a reader opening the dataset path sees the old or the new version, never
-nothing and never a half-written folder; the old version (now under the staging name) is deleted afterwards. Where
+nothing and never a half-written folder; the old version (now under the staging name) is deleted afterwards, or
+for a catalog dataset that keeps versions (``keep: N``) renamed into ``.NAME.versions/`` (:mod:`.versions`). Where
 the call is not available (not Linux, old glibc, a filesystem without it), the old version is renamed away and
 the new one renamed in: two renames with a gap of microseconds during which the path does not exist. An accessor
 opened before the swap keeps reading by path, so it reads the new version's files from then on; readers that must
