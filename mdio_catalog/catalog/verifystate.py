@@ -298,11 +298,11 @@ def verify_and_record(
     from mdio_catalog.core.verify import verify_dataset
 
     reader = catalog.open(name)
+    provenance = stored_provenance(reader)  # the build verified: read first (a rebuild meanwhile shows outdated)
+    if provenance is None and (record := catalog.lock_entry(name)) is not None:
+        provenance = {"started": record.started.isoformat(), "spec_hash": record.spec_hash}
     report = verify_dataset(reader.url, reader.storage_options or None, sample=sample, deep=deep, client=client)
     if catalog.path is not None:
-        provenance = stored_provenance(reader)
-        if provenance is None and (record := catalog.lock_entry(name)) is not None:
-            provenance = {"started": record.started.isoformat(), "spec_hash": record.spec_hash}
         record_verify(catalog.path, VerifyState.of_report(name, report, sample=sample, deep=deep,
                                                           provenance=provenance))  # fmt: skip
     return report
