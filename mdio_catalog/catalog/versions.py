@@ -101,11 +101,15 @@ def _where(version: KeptVersion, target: str) -> str:
 
 def kept_versions(entry: LockEntry | None, target: str, name: str) -> list[KeptVersion]:
     """The kept versions of ``entry`` whose folders exist, plus versions of ``name`` found in the versions folder
-    that the lock does not list (a build killed between keeping a version and recording it), newest build first."""
+    that the lock does not list (a build killed between keeping a version and recording it), newest build first.
+    Each folder is identified by the provenance it holds, not by its name."""
     found: dict[str, KeptVersion] = {}
     for version in entry.versions if entry is not None else []:
         path = _where(version, target)
-        if version.build_id not in found and os.path.isdir(path):
+        if version.build_id in found or not os.path.isdir(path):
+            continue
+        stored = provenance_at(path)  # one small read: the folder must still hold that build (else: the scan)
+        if stored is not None and stored.build_id == version.build_id:
             found[version.build_id] = version.model_copy(update={"path": path})
     folder = versions_folder(target)
     listed = {os.path.basename(v.path) for v in found.values()}
@@ -359,13 +363,20 @@ def rollback(catalog: Catalog, name: str, to: str | None = None) -> RollbackRepo
         swapped = swap_in(chosen.path, target)
         now = datetime.now(UTC)
         others = [v for v in versions if v.build_id != chosen.build_id]
+        from_build = displaced.build_id if displaced is not None else None
+
+        def record(kept: list[KeptVersion]) -> None:
+            ordered = sorted(kept, key=lambda v: v.record.started, reverse=True)
+            locks.write_entry(LockEntry(version=1, catalog=catalog.name, current=chosen.record, versions=ordered,
+                                        rolled_back_from=from_build, rolled_back_at=now))  # fmt: skip
+
         kept_path = None
         if swapped:
             old = displaced or entry.current
+            # Recorded at once where it is (under the chosen build's folder name), then renamed to its own id and
+            # recorded again: a crash in between leaves a lock that says where every build is.
+            record([KeptVersion(build_id=old.build_id, path=chosen.path, kept=now, record=old), *others])
             kept_path = rename_version(chosen.path, target, old.build_id)
             others = [KeptVersion(build_id=old.build_id, path=kept_path, kept=now, record=old), *others]
-        others = sorted(others, key=lambda v: v.record.started, reverse=True)
-        from_build = displaced.build_id if displaced is not None else None
-        locks.write_entry(LockEntry(version=1, catalog=catalog.name, current=chosen.record, versions=others,
-                                    rolled_back_from=from_build, rolled_back_at=now))  # fmt: skip
+        record(others)
     return RollbackReport(name, from_build, chosen.build_id, kept_path, chosen.record)

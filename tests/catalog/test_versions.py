@@ -231,3 +231,19 @@ def test_object_stores_refuse_keep_and_rollback(tmp_path: Path) -> None:
         Retention(catalog, "cube").check()
     with pytest.raises(VersionsUnsupportedError, match="local root"):
         catalog.rollback("cube")
+
+
+def test_a_kept_version_the_lock_lost_is_found_by_its_provenance(tmp_path: Path) -> None:
+    cube = Cube(tmp_path)
+    cube.build(0, [2, 5, 8], keep=2)
+    catalog = cube.build(1, [3, 5, 8], keep=2)
+    kept = catalog.versions("cube")[1]
+    lock = cube.lock()
+    lock.pop("versions")  # as after a build killed between keeping the version and writing its lock entry
+    (tmp_path / "catalog.lock.d" / "cube.json").write_text(json.dumps(lock), encoding="utf-8")
+    assert [v.build_id for v in catalog.versions("cube")][1:] == [kept.build_id]
+    renamed = cube.area / "renamed-by-someone"
+    os.rename(kept.path, renamed)  # a folder is known by the build it holds, not by its name
+    assert [(v.build_id, v.path) for v in catalog.versions("cube")][1:] == [(kept.build_id, str(renamed))]
+    catalog.rollback("cube")
+    np.testing.assert_array_equal(catalog.open("cube")[...], values(0))
