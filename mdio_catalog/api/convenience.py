@@ -133,7 +133,15 @@ def _any_pattern(path: str | os.PathLike[str], storage_options: dict[str, Any] |
     """An access pattern the dataset has (copy works on all of them; the reader just needs one to open)."""
     from mdio_catalog.core.store import open_root
 
-    root = open_root(Location.of(path, storage_options))
+    try:
+        root = open_root(Location.of(path, storage_options))
+    except (MDIONotFoundError, MDIOFormatError):
+        from mdio_catalog.v1.reader import v1_access_pattern  # a v1 dataset has one pattern
+
+        v1_pattern = v1_access_pattern(Location.of(path, storage_options))
+        if v1_pattern is None:
+            raise
+        return v1_pattern
     names = get_group(root, layout.DATA_GROUP).array_keys()
     patterns = sorted(p for p in (layout.access_pattern_of(n) for n in names) if p is not None)
     if not patterns:

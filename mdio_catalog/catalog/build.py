@@ -7,7 +7,6 @@ leaves the previous version readable and nothing that looks like a dataset.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -116,18 +115,37 @@ def build_dataset(
         target, overwrite=True, owned=owned, force_aside=force_aside, on_aside=on_aside, on_published=published,
         retire=retire,
     ) as staging:
-        main_pattern = _convert(resolved, source_url, dict(source_options), staging.url, out_options, client, derived)
-        # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
-        writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
-        if resolved.kind != "empty" and resolved.access_patterns:
-            suffixes = list(resolved.access_patterns)
-            rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes, client=client)
-        record = provenance_record(resolved, identity, output_url, writer, started, datetime.now(UTC))
+        if resolved.format == "v1":  # built as v0 in a nested staging, then written as v1 here (no extra patterns)
+            from mdio_catalog.catalog.v1_output import build_v1
+
+            def convert(url: str) -> str:
+                return _convert(resolved, source_url, dict(source_options), url, out_options, client, derived)
+
+            reader: MDIOReader | MDIOWriter = build_v1(convert, staging, out_options, resolved.domain)
+        else:
+            main_pattern = _convert(
+                resolved, source_url, dict(source_options), staging.url, out_options, client, derived
+            )
+            # One writer does the rest: it reads live (non-consolidated) metadata, so it sees the patterns it adds.
+            writer = MDIOWriter(staging.url, access_pattern=main_pattern, storage_options=out_options)
+            if resolved.kind != "empty" and resolved.access_patterns:
+                suffixes = list(resolved.access_patterns)
+                rechunk_batch(writer, [tuple(resolved.access_patterns[s]) for s in suffixes], suffixes, client=client)
+            reader = writer
+        record = provenance_record(resolved, identity, output_url, reader, started, datetime.now(UTC))
+        if resolved.format != "v0":
+            record = record.model_copy(update={"format": resolved.format})
         if isinstance(resolved.source, DatasetSource):
             record = _with_lineage(record, resolved.source.dataset, upstream, derived)
         if git is not None:
             record = record.model_copy(update={"git": git})
-        writer.set_root_attributes({layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}})
+        attributes = {layout.ATTR_CATALOG: {PROVENANCE_KEY: record.to_data(exclude_defaults=False)}}
+        if resolved.format == "v1":
+            from mdio_catalog.catalog.v1_output import set_v1_attributes
+
+            set_v1_attributes(staging, attributes)
+        else:
+            writer.set_root_attributes(attributes)
         built.append(record)
     return record
 
@@ -156,18 +174,15 @@ def check_no_links(root_url: str, output_url: str) -> None:
 
 
 def built_here(location: Location, name: str, output_url: str, previous: ProvenanceRecord | None) -> bool:
-    """Whether the dataset at ``location`` is one a catalog build of ``name`` wrote: its provenance attributes
-    name this dataset and either match the lock's record (same start time) or this very output path (a build
+    """Whether the dataset at ``location`` (either format) is one a catalog build of ``name`` wrote: its provenance
+    attributes name this dataset and either match the lock's record (same start time) or this very output path (a build
     killed after publishing and before the lock was written)."""
-    try:
-        if location.is_local:
-            text = (Path(location.url) / ".zattrs").read_bytes()
-        else:
-            fs, path = location.filesystem()
-            text = fs.cat_file(f"{path}/.zattrs")
-        attrs = json.loads(text)
-    except (OSError, ValueError):
+    from mdio_catalog.catalog.v1_output import root_attributes  # .zattrs (v0) or zarr.json (v1: format: v1)
+
+    found = root_attributes(location)
+    if found is None:
         return False
+    attrs = found[0]
     catalog = attrs.get(layout.ATTR_CATALOG) if isinstance(attrs, dict) else None
     record = catalog.get(PROVENANCE_KEY) if isinstance(catalog, dict) else None
     if not isinstance(record, dict) or record.get("dataset") != name:

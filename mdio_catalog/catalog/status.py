@@ -12,6 +12,7 @@ from fsspec.core import split_protocol
 
 from mdio_catalog.catalog.build import PROVENANCE_KEY, same_time
 from mdio_catalog.catalog.identity import identity_changes, source_identity
+from mdio_catalog.catalog.v1_output import root_attributes, v1_output_problems
 from mdio_catalog.core import layout
 from mdio_catalog.core.store import Location, is_mdio, storage_errors
 from mdio_catalog.exceptions import MDIOError
@@ -84,7 +85,11 @@ def _output_problems(record: ProvenanceRecord, output_url: str, output_options: 
     try:
         if not is_mdio(location):
             return ["output missing"]
-        attrs = _read_json(location, ".zattrs")
+        if record.format == "v1":  # Zarr v3: the root attributes are in zarr.json
+            found = root_attributes(location)
+            attrs = found[0] if found is not None else {}
+        else:
+            attrs = _read_json(location, ".zattrs")
     except (MDIOError, OSError, ValueError) as exc:
         return [f"output unreadable: {exc}"]
     catalog = attrs.get(layout.ATTR_CATALOG) if isinstance(attrs, dict) else None
@@ -93,6 +98,8 @@ def _output_problems(record: ProvenanceRecord, output_url: str, output_options: 
         return ["output was replaced (it carries no build provenance)"]
     if stored.get("spec_hash") != record.spec_hash or not same_time(stored.get("started"), record.started):
         return ["output was replaced by another build"]
+    if record.format == "v1":  # one data variable: its zarr.json says the shape
+        return v1_output_problems(location, attrs, record.shape)
     # The consolidated metadata may still list arrays that were deleted: look for each pattern's own metadata.
     # The main pattern's metadata is read (its shape); the others only need to be there.
     patterns = record.access_patterns

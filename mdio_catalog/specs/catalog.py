@@ -53,6 +53,9 @@ _URL_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 #: How many earlier versions a dataset keeps beside it (``keep: N``; 0, the default, deletes the replaced one).
 Keep = Annotated[StrictInt, Field(ge=0, le=1000)]
 
+#: The layout a build writes: MDIO v0 (Zarr v2, this package's native layout) or v1 (Zarr v3, multidimio 1.x).
+OutputFormat = Literal["v0", "v1"]
+
 
 def check_dataset_name(name: str) -> str:
     """A dataset name is one path component inside the root: no '..', no absolute path, no separator."""
@@ -218,6 +221,7 @@ class DefaultsSpec(StrictModel):
     keep: Keep = Field(
         0, description="Earlier versions each dataset keeps for rollback (0: a rebuild deletes the replaced one)."
     )
+    format: OutputFormat = Field("v0", description="Layout written: v0 (Zarr v2) or v1 (Zarr v3, multidimio 1.x).")
 
     @model_validator(mode="after")
     def _consistent(self) -> DefaultsSpec:
@@ -317,6 +321,11 @@ class NamePattern(StrictModel):
         return self.output.format(name=name, **fields)
 
 
+V1_PATTERNS_MESSAGE: Final = (
+    "an MDIO v1 dataset stores the traces in one chunking only: extra access patterns need format: v0"
+)
+
+
 class DatasetSpec(StrictModel):
     """One dataset of the catalog: a template (optional), a source, and what it overrides."""
 
@@ -335,6 +344,9 @@ class DatasetSpec(StrictModel):
     access_patterns: dict[Suffix, Chunks | None] = Field(
         default_factory=dict,
         description="Extra access patterns: suffix -> chunks of every dimension (null: the template's suggestion).",
+    )
+    format: OutputFormat | None = Field(
+        None, description="Layout written: v0 (Zarr v2) or v1 (Zarr v3, what multidimio 1.x opens); default: defaults."
     )
     description: str = Field("", description="Free text; not part of the spec hash.")
     tags: list[str] = Field(default_factory=list, description="Free labels; not part of the spec hash.")
@@ -360,6 +372,8 @@ class DatasetSpec(StrictModel):
                     problems.append(
                         (("access_patterns", suffix), "null takes the template's suggestion, but there is no template")
                     )
+        if self.format == "v1" and self.access_patterns:
+            problems.append((("access_patterns",), V1_PATTERNS_MESSAGE))
         if problems:
             raise located_errors("DatasetSpec", problems)
         return self

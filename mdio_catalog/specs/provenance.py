@@ -137,6 +137,7 @@ class ProvenanceRecord(StrictModel):
     statistics: Statistics | None = None
     histogram: Histogram | None = None
     access_patterns: list[str] = Field(default_factory=list, description="Access patterns written.")
+    format: Literal["v0", "v1"] = Field("v0", description="Layout written: v0 (Zarr v2) or v1 (Zarr v3, multidimio 1.x).")
     output: str = Field(description="Where the dataset was written.")
     derived_from: DerivedFrom | None = Field(None, description="The upstream of a derived dataset or an export.")
     git: GitProvenance | None = Field(

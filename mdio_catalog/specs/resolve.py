@@ -21,8 +21,10 @@ from pydantic import Field
 from mdio_catalog.exceptions import DatasetNotFoundError, SpecValidationError, TemplateNotFoundError, did_you_mean
 from mdio_catalog.specs.base import StrictModel
 from mdio_catalog.specs.catalog import (
+    V1_PATTERNS_MESSAGE,
     CatalogSpec,
     DatasetSpec,
+    OutputFormat,
     Problems,
     chunk_count_message,
     join_location,
@@ -75,6 +77,7 @@ class ResolvedDataset(StrictModel):
     chunks: Chunks | None = Field(description="Chunks (None: the converter's default for the shape).")
     compression: CompressionSpec
     access_patterns: dict[str, Chunks] = Field(default_factory=dict)
+    format: OutputFormat = Field("v0", description="Layout written: v0 (Zarr v2) or v1 (Zarr v3, multidimio 1.x).")
     output: str = Field(description="Path of the dataset inside the catalog root.")
     fields: dict[str, str] = Field(default_factory=dict, description="Fields of the name's pattern.")
     description: str = ""
@@ -102,6 +105,8 @@ class ResolvedDataset(StrictModel):
         for key in ("snr_db", "psnr_db"):  # added later: absent when unset, so earlier builds keep their hash
             if data["compression"].get(key) is None:
                 data["compression"].pop(key, None)
+        if data.get("format") == "v0":  # added later: absent for v0, so earlier builds keep their hash
+            data.pop("format")
         return data
 
     def redacted_data(self) -> dict[str, Any]:
@@ -273,6 +278,9 @@ def resolve(
     problems: Problems = []
     source, dimensions, chunks = _resolve_source(catalog, dataset, template, problems)
     access_patterns = _resolve_access_patterns(dataset, template, dimensions, problems)
+    output_format = dataset.format or catalog.defaults.format
+    if output_format == "v1" and access_patterns and dataset.format is None:  # (the entry's own v1 is checked there)
+        problems.append((("access_patterns",), V1_PATTERNS_MESSAGE + " (defaults ask for v1)"))
     if problems:
         raise issues_error([catalog.issue((*at, *path), message) for path, message in problems], _what(catalog))
     compression = dataset.compression or catalog.defaults.compression or CompressionSpec(lossless=True)
@@ -291,6 +299,7 @@ def resolve(
         chunks=chunks,
         compression=compression.explicit(),
         access_patterns=access_patterns,
+        format=output_format,
         output=catalog.output_path(name, fields),
         fields=fields,
         description=dataset.description,

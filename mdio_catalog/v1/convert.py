@@ -83,7 +83,16 @@ def convert_mdio(
     if (to == "v1") == is_v1:
         raise ArgumentError(f"{source} is already an MDIO {to} dataset; use copy_mdio to copy it.")
     location = Location.of(target, storage_options_output)
-    with staged_write(location, overwrite) as staging, warnings.catch_warnings():
+    with staged_write(location, overwrite) as staging:
+        return write_converted(reader, staging, to, sample_dim)
+
+
+def write_converted(
+    reader: MDIOAccessor, staging: Location, to: Literal["v1", "v0"] = "v1", sample_dim: str | None = None
+) -> ConvertReport:
+    """Write the dataset of ``reader`` in layout ``to`` into ``staging``, a fresh location its caller publishes
+    (:func:`convert_mdio` and catalog builds of ``format: v1`` datasets)."""
+    with warnings.catch_warnings():
         # zarr calls v3 structured and string dtypes unstable; multidimio 1.x writes them the same way
         warnings.simplefilter("ignore", UnstableSpecificationWarning)
         if to == "v1":

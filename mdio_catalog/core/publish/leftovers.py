@@ -28,7 +28,7 @@ from mdio_catalog.core.publish.markers import (
     is_staging_name,
     owner_name,
 )
-from mdio_catalog.core.store import Location, remove, storage_errors
+from mdio_catalog.core.store import ROOT_METADATA, Location, remove, storage_errors
 
 
 # --- leftovers ----------------------------------------------------------------------------------------------------
@@ -169,8 +169,8 @@ def find_leftovers(location: Location, *, recursive: bool = True, min_age: float
         found.extend(local_leftovers(here, min_age=min_age))
         if not recursive:
             break
-        dirs[:] = sorted(d for d in dirs if not _STAGED.match(d) and not (here / d / ".zgroup").exists()
-                         and not (here / d).is_symlink())  # fmt: skip
+        dirs[:] = sorted(d for d in dirs if not _STAGED.match(d) and not (here / d).is_symlink()
+                         and not any((here / d / m).exists() for m in ROOT_METADATA))  # fmt: skip
     return found
 
 

@@ -1,0 +1,208 @@
+"""Catalog datasets written as MDIO v1 (``format: v1``): build, lock, status, rebuild, ownership, readers.
+
+Oracles: segyio on the source SEG-Y, multidimio 1.x (its own venv, ``tests/v1/v1_tool.py``) opening the built
+dataset with ``open_mdio``, plain ``json`` on ``zarr.json`` and the lock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import segyio
+import xarray as xr
+
+from mdio_catalog import MDIOReader
+from mdio_catalog.catalog import Catalog
+from mdio_catalog.core.publish import find_leftovers
+from mdio_catalog.core.store import Location
+from mdio_catalog.exceptions import ForeignContentError, SpecValidationError
+from mdio_catalog.specs.resolve import spec_hash
+from mdio_catalog.v1.reader import V1Reader
+from tests.catalog import CROSSLINE, INLINE, post_stack_segy, read_lock, stack_entry, write_catalog
+from tests.converters.segy_factory import expected_grid
+from tests.v1.conftest import RunV1, load_v1_dump, run_v1  # noqa: F401 (the fixture)
+
+
+def _segyio_cube(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Traces, inline and crossline of every trace, as segyio reads them."""
+    with segyio.open(path, ignore_geometry=True) as f:
+        return (
+            f.trace.raw[:],
+            f.attributes(segyio.TraceField.INLINE_3D)[:],
+            f.attributes(segyio.TraceField.CROSSLINE_3D)[:],
+        )
+
+
+def _catalog(folder: Path, **entry: object) -> Catalog:
+    write_catalog(
+        folder,
+        {
+            "stack": stack_entry(format="v1", **entry),
+            "crop": {"source": {"dataset": "stack", "select": {"inline": [11, 13]}}, "format": "v1"},
+            "crop_v0": {"source": {"dataset": "stack", "step": {"crossline": 2}}},
+        },
+        exports={"stack_segy": {"dataset": "stack", "path": "exports/stack.sgy"}},
+    )
+    return Catalog.from_file(folder / "catalog.yaml")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    post_stack_segy(tmp_path / "data" / "stack.sgy")
+    return tmp_path
+
+
+def test_v1_dataset_builds_is_recorded_and_stays_fresh(folder: Path, run_v1: RunV1) -> None:  # noqa: F811
+    catalog = _catalog(folder)
+    report = catalog.build()
+    assert sorted(r.dataset for r in report.built) == ["crop", "crop_v0", "stack", "stack_segy"]
+    out = folder / "out" / "stack.mdio"
+    root = json.loads((out / "zarr.json").read_text())
+    assert root["zarr_format"] == 3
+    assert root["attributes"]["apiVersion"].startswith("1.")
+    assert root["attributes"]["mdio_catalog"]["provenance"]["format"] == "v1"
+    assert not (out / ".zgroup").exists()
+    lock = read_lock(folder)["entries"]
+    assert lock["stack"]["format"] == "v1"
+    assert lock["crop"]["format"] == "v1"
+    assert lock["crop_v0"].get("format", "v0") == "v0"
+    assert lock["stack"]["dimensions"] == ["inline", "crossline", "time"]
+    assert not find_leftovers(Location.of(folder / "out"), min_age=0)  # the nested v0 staging is gone
+    assert {s.name: s.state for s in catalog.status()} == dict.fromkeys(
+        ["stack", "crop", "crop_v0", "stack_segy"], "fresh"
+    )
+    again = catalog.build()
+    assert again.built == []
+    assert again.planned == []
+
+    # values: segyio on the source, our reader, the xarray view, derived datasets (v1 and v0) from the v1 upstream
+    traces, inlines, crosslines = _segyio_cube(folder / "data" / "stack.sgy")
+    coords, cells = expected_grid([inlines, crosslines])
+    reader = catalog.open("stack")
+    assert isinstance(reader, V1Reader)
+    np.testing.assert_array_equal(reader[...][tuple(cells.T)], traces)
+    ds = catalog.open("stack", as_xarray=True)
+    assert isinstance(ds, xr.Dataset)
+    np.testing.assert_array_equal(ds["inline"].values, coords[0])
+    first = ds[next(iter(ds.data_vars))].sel(inline=int(coords[0][2])).values
+    np.testing.assert_array_equal(first[cells[cells[:, 0] == 2][:, 1]], traces[cells[:, 0] == 2])
+    crop = catalog.open("crop")
+    assert isinstance(crop, V1Reader)
+    np.testing.assert_array_equal(crop.grid.dims[0].values, [11, 12, 13])
+    np.testing.assert_array_equal(crop[...], reader[1:4])
+    np.testing.assert_array_equal(catalog.open("crop_v0")[...], reader[:, ::2])
+    assert lock["crop"]["derived_from"]["dataset"] == "stack"
+
+    # the export of a v1 dataset is the source's traces
+    with segyio.open(folder / "out" / "exports" / "stack.sgy", ignore_geometry=True) as f:
+        exported = {(i, x): t for i, x, t in zip(f.attributes(INLINE)[:], f.attributes(CROSSLINE)[:],
+                                                   f.trace.raw[:], strict=True)}  # fmt: skip
+    assert len(exported) == len(traces)
+    for i, x, t in zip(inlines, crosslines, traces, strict=True):
+        np.testing.assert_array_equal(exported[(i, x)], t)
+
+    # multidimio 1.x opens the built dataset with open_mdio: values equal segyio's
+    run_v1("read", "--mdio", out, "--out", folder / "dump.npz")
+    dump = load_v1_dump(folder / "dump.npz")
+    assert dump["dims"] == ["inline", "crossline", "time"]
+    np.testing.assert_array_equal(dump["data"][tuple(cells.T)], traces)
+    live = np.zeros(dump["trace_mask"].shape, dtype=bool)
+    live[tuple(cells.T)] = True
+    np.testing.assert_array_equal(dump["trace_mask"], live)
+    np.testing.assert_array_equal(dump["coord_inline"], coords[0])
+
+
+def test_v1_rebuild_after_spec_change_replaces_it(folder: Path) -> None:
+    catalog = _catalog(folder)
+    catalog.build(["stack"])
+    first = read_lock(folder)["entries"]["stack"]
+    changed = _catalog(folder, chunks=[2, 4, 8])
+    assert changed.status(["stack"])[0].reasons == ["spec changed since the build"]
+    report = changed.build(["stack"])  # a v1 dataset this catalog built is recognised as its own
+    assert [r.dataset for r in report.built] == ["stack"]
+    second = read_lock(folder)["entries"]["stack"]
+    assert second["started"] != first["started"]
+    assert second["format"] == "v1"
+    meta = json.loads((folder / "out" / "stack.mdio" / "amplitude" / "zarr.json").read_text())
+    assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [2, 4, 8]
+    assert changed.status(["stack"])[0].state == "fresh"
+    # back to v0: the v1 dataset is replaced by a v0 one
+    write_catalog(folder, {"stack": stack_entry()})
+    v0 = Catalog.from_file(folder / "catalog.yaml")
+    assert "spec changed since the build" in v0.status(["stack"])[0].reasons
+    v0.build(["stack"])
+    assert (folder / "out" / "stack.mdio" / ".zgroup").is_file()
+    assert not (folder / "out" / "stack.mdio" / "zarr.json").exists()
+    assert not isinstance(MDIOReader(str(folder / "out" / "stack.mdio")), V1Reader)
+    assert v0.status(["stack"])[0].state == "fresh"
+
+
+def test_v1_output_changes_are_noticed(folder: Path) -> None:
+    catalog = _catalog(folder)
+    catalog.build(["stack"])
+    out = folder / "out" / "stack.mdio"
+    meta_path = out / "amplitude" / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["shape"] = [1, 1, 1]
+    meta_path.write_text(json.dumps(meta))
+    assert catalog.status(["stack"])[0].reasons == ["output modified: shape differs from the build"]
+    root = json.loads((out / "zarr.json").read_text())
+    del root["attributes"]["mdio_catalog"]
+    (out / "zarr.json").write_text(json.dumps(root))
+    assert catalog.status(["stack"])[0].reasons == ["output was replaced (it carries no build provenance)"]
+    # now it carries no provenance of ours: a foreign v1 dataset, refused (and kept)
+    with pytest.raises(ForeignContentError, match="did not build"):
+        catalog.build(["stack"])
+    assert (out / "zarr.json").is_file()
+
+
+def test_foreign_v1_looking_folder_is_refused(folder: Path) -> None:
+    catalog = _catalog(folder)
+    out = folder / "out" / "stack.mdio"
+    out.mkdir(parents=True)
+    attributes = {"apiVersion": "1.1.3", "mdio_catalog": {"provenance": {"dataset": "other", "output": str(out)}}}
+    (out / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group", "attributes": attributes}))
+    (out / "amplitude").mkdir()
+    (out / "amplitude" / "keep.me").write_text("user data")
+    with pytest.raises(ForeignContentError, match="did not build"):
+        catalog.build(["stack"])
+    assert (out / "amplitude" / "keep.me").read_text() == "user data"
+    report = catalog.build(["stack"], force=True)  # renamed aside and kept
+    assert (Path(report.moved_aside["stack"]) / "amplitude" / "keep.me").is_file()
+    assert catalog.status(["stack"])[0].state == "fresh"
+
+
+def test_format_in_spec_and_defaults(folder: Path) -> None:
+    catalog = _catalog(folder)
+    v1_hash = spec_hash(catalog.get("stack"))
+    write_catalog(folder, {"stack": stack_entry()})
+    v0_hash = spec_hash(Catalog.from_file(folder / "catalog.yaml").get("stack"))
+    write_catalog(folder, {"stack": stack_entry(format="v0")})
+    assert spec_hash(Catalog.from_file(folder / "catalog.yaml").get("stack")) == v0_hash  # v0 is the default
+    assert v1_hash != v0_hash
+    write_catalog(folder, {"stack": stack_entry()}, defaults={"format": "v1"})
+    from_defaults = Catalog.from_file(folder / "catalog.yaml").get("stack")
+    assert from_defaults.format == "v1"
+    assert spec_hash(from_defaults) == v1_hash
+    write_catalog(folder, {"stack": stack_entry(format="v1", access_patterns={"fast_z": [6, 7, 2]})})
+    with pytest.raises(SpecValidationError, match="extra access patterns need format: v0"):
+        Catalog.from_file(folder / "catalog.yaml").get("stack")
+    write_catalog(folder, {"stack": stack_entry(access_patterns={"fast_z": [6, 7, 2]})}, defaults={"format": "v1"})
+    with pytest.raises(SpecValidationError, match="defaults ask for v1"):
+        Catalog.from_file(folder / "catalog.yaml").get("stack")
+
+
+def test_verify_says_why_a_v1_dataset_has_no_record(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MDIO_CATALOG_CHECKSUMS", "true")
+    from mdio_catalog.settings import get_settings
+
+    get_settings.cache_clear() if hasattr(get_settings, "cache_clear") else None
+    catalog = _catalog(folder)
+    catalog.build(["stack"])  # the publish's checksum step leaves a v1 store alone
+    report = catalog.verify("stack")
+    assert not report.recorded
+    assert "MDIO v1" in report.note
+    assert report.to_dict()["note"] == report.note
