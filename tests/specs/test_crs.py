@@ -61,9 +61,5 @@ def test_defaults_apply_and_the_hash_ignores_the_crs(tmp_path: Path) -> None:
     assert resolve(plain, "a").crs is None
     for name in ("a", "b"):
         assert spec_hash(resolve(named, name)) == spec_hash(resolve(plain, name))
-    assert (
-        DatasetSpec.model_validate(
-            {"source": {"empty": [{"name": "x", "start": 0, "count": 1}]}, "crs": "epsg:4326"}
-        ).crs
-        == "EPSG:4326"
-    )
+    source = {"empty": [{"name": "inline", "start": 1, "count": 2}, {"name": "sample", "start": 0, "count": 3}]}
+    assert DatasetSpec.model_validate({"source": source, "crs": "epsg:4326"}).crs == "EPSG:4326"
