@@ -45,6 +45,7 @@ from mdio_catalog.core.transfer import (
     finish_rechunk,
     prepare_copy,
     rechunk_block,
+    record_copy,
     use_rechunk_arrays,
 )
 from mdio_catalog.exceptions import (
@@ -115,8 +116,8 @@ def copy_mdio(
                     copy_objects, batches, shared=(job,), client=client, workers=threads, total=len(batches),
                     description="Copying chunks", unit="batch", in_flight=2 * threads if client is None else None,
                 )  # fmt: skip
-                for _ in tasks:
-                    pass
+                for result in tasks:
+                    record_copy(job, result)  # checksums a worker took from the bytes it copied
         except BaseException:
             abandon_operation(client, job.token)  # no late task may write into the staged copy being deleted
             raise

@@ -117,10 +117,14 @@ class LiveRecorder:
         if name == ".zarray":
             self.array_defined(key.rpartition("/")[0], data)
         elif name not in METADATA_KEYS:
-            value = entry(data)
-            if not self._put(key, value):
-                with self._lock:
-                    self.pending[key] = value
+            self.add(key, entry(data))
+
+    def add(self, key: str, value: int) -> None:
+        """The entry of a chunk object, computed elsewhere (a copy task in another process); kept until its
+        array is known."""
+        if not self._put(key, value):
+            with self._lock:
+                self.pending[key] = value
 
     def deleted(self, key: str) -> None:
         slot = self._slot(key)

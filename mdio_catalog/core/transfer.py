@@ -9,7 +9,7 @@ store and returns a small result (a byte count, whether a block held data).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +17,12 @@ import numpy as np
 import zarr
 
 from mdio_catalog.core import layout
+from mdio_catalog.core.checksums import entry
 from mdio_catalog.core.cluster import OperationCache, operation_task
 from mdio_catalog.core.nodes import get_array
-from mdio_catalog.core.recording import active_recorder
+from mdio_catalog.core.recording import METADATA_KEYS, active_recorder
 from mdio_catalog.core.store import Location, open_root
+from mdio_catalog.settings import get_settings
 
 Block = tuple[slice, ...]
 
@@ -71,24 +73,60 @@ def finish_copy(job: CopyJob) -> None:
     _FILESYSTEMS.drop(job.token)
 
 
-def copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
-    """Copy the objects ``keys`` (relative to the roots) byte for byte; return the bytes copied.
+@dataclass(frozen=True)
+class CopyResult:
+    """What a copy task did: bytes copied, and (a task in a process that does not record the target: a cluster
+    worker) the checksum entry of each chunk object and the ``.zarray`` of each array it copied, for the driver's
+    recorder."""
+
+    copied: int
+    entries: dict[str, int] | None = None
+    arrays: dict[str, bytes] | None = None
+
+
+def copy_objects(job: CopyJob, keys: Sequence[str]) -> CopyResult:
+    """Copy the objects ``keys`` (relative to the roots) byte for byte.
 
     Object stores get the whole batch at once (fsspec sends the requests concurrently); local targets get their
     folders created once per folder. A task of an abandoned copy (another task failed) copies nothing.
     """
     with operation_task(job.token) as live:
-        return _copy_objects(job, keys) if live else 0
+        if not live:
+            return CopyResult(0)
+        recorder = active_recorder(job.target.url)
+        if recorder is not None or not get_settings().checksums:
+            return CopyResult(_copy_objects(job, keys, recorder.copied if recorder is not None else None))
+        entries: dict[str, int] = {}
+        arrays: dict[str, bytes] = {}
+
+        def note(key: str, data: bytes) -> None:
+            name = key.rsplit("/", 1)[-1]
+            if name == ".zarray":
+                arrays[key.rpartition("/")[0]] = bytes(data)
+            elif name not in METADATA_KEYS:
+                entries[key] = entry(data)
+
+        return CopyResult(_copy_objects(job, keys, note), entries, arrays)
 
 
-def _copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
+def record_copy(job: CopyJob, result: CopyResult) -> None:
+    """Hand what a copy task recorded elsewhere to the recorder of ``job``'s target in this process."""
+    recorder = active_recorder(job.target.url)
+    if recorder is None:
+        return
+    for path, metadata in (result.arrays or {}).items():
+        recorder.array_defined(path, metadata)
+    for key, value in (result.entries or {}).items():
+        recorder.add(key, value)
+
+
+def _copy_objects(job: CopyJob, keys: Sequence[str], note: Callable[[str, bytes], None] | None) -> int:
     fs = _filesystems(job)
     if job.target.is_local:
         for parent in sorted({key.rpartition("/")[0] for key in keys if "/" in key}):
             fs.target.makedirs(f"{fs.target_root}/{parent}", exist_ok=True)
     sources = [f"{fs.source_root}/{key}" for key in keys]
     targets = [f"{fs.target_root}/{key}" for key in keys]
-    recorder = active_recorder(job.target.url)  # the copy's staging, when this process records it
     if len(keys) > 1 and (_is_async(fs.source) or _is_async(fs.target)):
         blobs = _read_all(fs.source, sources)
         if _is_async(fs.target):
@@ -96,16 +134,16 @@ def _copy_objects(job: CopyJob, keys: Sequence[str]) -> int:
         else:
             for path, data in zip(targets, blobs, strict=True):
                 fs.target.pipe_file(path, data)
-        if recorder is not None:
+        if note is not None:
             for key, data in zip(keys, blobs, strict=True):
-                recorder.copied(key, data)
+                note(key, data)
         return sum(len(data) for data in blobs)
     copied = 0
     for key, source, target in zip(keys, sources, targets, strict=True):  # one at a time: it stays in the CPU cache
         data = fs.source.cat_file(source)
         fs.target.pipe_file(target, data)
-        if recorder is not None:
-            recorder.copied(key, data)
+        if note is not None:
+            note(key, data)
         copied += len(data)
     return copied
 

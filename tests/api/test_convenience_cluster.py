@@ -117,13 +117,22 @@ def test_copy_on_the_cluster_keeps_the_flags_and_refusals(
 
 @pytest.mark.objectstore
 def test_copy_on_the_cluster_to_s3_equals_the_local_copy(
-    volume: tuple[Path, np.ndarray, np.ndarray, np.ndarray], tmp_path: Path, dask_client: Any, s3_bucket: Any
+    volume: tuple[Path, np.ndarray, np.ndarray, np.ndarray],
+    tmp_path: Path,
+    dask_client: Any,
+    s3_bucket: Any,
+    s3_requests: Any,
 ) -> None:
     path, values, mask, headers = volume
     copy_mdio(str(path), str(tmp_path / "local.mdio"), copy_traces=True, copy_headers=True)
     url = s3_bucket.url("copy.mdio")
     options = s3_bucket.storage_options
+    s3_requests.clear()
     copy_mdio(str(path), url, copy_traces=True, copy_headers=True, storage_options_output=options, client=dask_client)
+    # The record comes from the bytes the workers copied: no chunk object is downloaded again to checksum it.
+    gets = [p for m, p in s3_requests.requests() if m == "GET" and "?" not in p]
+    downloaded = [p for p in gets if "/data/chunked_" in p and p.rsplit("/", 1)[-1].isdigit()]
+    assert downloaded == []
     assert_ran_on_workers(dask_client, "copy_objects")
     assert_same_objects(bucket_objects(s3_bucket, url), local_objects(tmp_path / "local.mdio"))
     assert_dataset(url, options, "fast_xl", values, mask, headers)
