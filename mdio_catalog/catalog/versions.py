@@ -99,21 +99,30 @@ def _where(version: KeptVersion, target: str) -> str:
     return os.path.join(versions_folder(target), os.path.basename(version.path))
 
 
-def kept_versions(entry: LockEntry | None, target: str, name: str) -> list[KeptVersion]:
+def current_build(entry: LockEntry, target: str, name: str) -> ProvenanceRecord:
+    """The build the dataset folder holds: the provenance in it when it is a build of ``name``, else the lock's
+    (a rollback killed between its swap and its lock entry leaves the lock one build behind the folder)."""
+    found = provenance_at(target)
+    return found if found is not None and found.dataset == name else entry.current
+
+
+def kept_versions(entry: LockEntry | None, target: str, name: str, current: str | None = None) -> list[KeptVersion]:
     """The kept versions of ``entry`` whose folders exist, plus versions of ``name`` found in the versions folder
-    that the lock does not list (a build killed between keeping a version and recording it), newest build first.
-    Each folder is identified by the provenance it holds, not by its name."""
+    that the lock does not list (a build killed between keeping a version and recording it), newest build first,
+    without the build ``current`` (default: the lock's). Each folder is identified by the provenance it holds, not
+    by its name."""
     found: dict[str, KeptVersion] = {}
     for version in entry.versions if entry is not None else []:
         path = _where(version, target)
-        if version.build_id in found or not os.path.isdir(path):
+        if version.build_id in (*found, current) or not os.path.isdir(path):
             continue
         stored = provenance_at(path)  # one small read: the folder must still hold that build (else: the scan)
         if stored is not None and stored.build_id == version.build_id:
             found[version.build_id] = version.model_copy(update={"path": path})
     folder = versions_folder(target)
     listed = {os.path.basename(v.path) for v in found.values()}
-    current = entry.current.build_id if entry is not None else None
+    if current is None and entry is not None:
+        current = entry.current.build_id
     with contextlib.suppress(OSError):
         for item in os.scandir(folder):
             if item.name.startswith(".") or item.name in listed or not item.is_dir(follow_symlinks=False):
@@ -174,7 +183,7 @@ class Retention:
         if locks is None:
             return
         entry = locks.get_entry(self.name)
-        versions = kept_versions(entry, self.target, self.name) if self.target is not None else []
+        versions = kept_versions(entry, self.target, self.name, record.build_id) if self.target is not None else []
         if self.kept is not None:
             versions = [self.kept, *(v for v in versions if v.build_id != self.kept.build_id)]
         versions = [v for v in versions if v.build_id != record.build_id]
@@ -213,7 +222,7 @@ def prune_versions(catalog: Catalog, name: str) -> Retention:
             entry = locks.get_entry(name)
             if entry is None:
                 return retention
-            before = kept_versions(entry, retention.target, name)
+            before = kept_versions(entry, retention.target, name, current_build(entry, retention.target, name).build_id)
             after = retention.prune(before)
             if [v.build_id for v in after] != [v.build_id for v in entry.versions]:
                 locks.write_entry(entry.model_copy(update={"versions": after}))
@@ -262,10 +271,13 @@ def list_versions(catalog: Catalog, name: str, *, sizes: bool = True) -> list[Ve
     if entry is None:
         raise CatalogError(f"Dataset {name!r} was never built; run build first.")
     target = local_target(catalog, name)
-    current_path = target if target is not None else catalog.output_url(name)
-    rows = [_info(entry.current, current_path, None, True, sizes and target is not None)]
-    if target is not None:
-        rows += [_info(v.record, v.path, v.kept, False, sizes) for v in kept_versions(entry, target, name)]
+    if target is None:
+        return [_info(entry.current, catalog.output_url(name), None, True, False)]
+    current = current_build(entry, target, name)
+    rows = [_info(current, target, None, True, sizes)]
+    rows += [
+        _info(v.record, v.path, v.kept, False, sizes) for v in kept_versions(entry, target, name, current.build_id)
+    ]
     for row in rows:
         state = _verify_of(catalog, name, row.record)
         row.verify = state.summary() if state is not None else None
@@ -335,7 +347,9 @@ def rollback(catalog: Catalog, name: str, to: str | None = None) -> RollbackRepo
         entry = locks.get_entry(name)
         if entry is None:
             raise CatalogError(f"Dataset {name!r} was never built; run build first.")
-        versions = kept_versions(entry, target, name)
+        present = os.path.lexists(target)
+        displaced = current_build(entry, target, name) if present else None
+        versions = kept_versions(entry, target, name, displaced.build_id if displaced is not None else None)
         if not versions:
             raise VersionNotFoundError(
                 f"dataset {name!r} keeps no earlier version (keep: {catalog.get(name).keep}); nothing was changed."
@@ -343,7 +357,7 @@ def rollback(catalog: Catalog, name: str, to: str | None = None) -> RollbackRepo
         chosen = versions[0] if to is None else next((v for v in versions if v.build_id == to), None)
         if chosen is None:
             ids = [v.build_id for v in versions]
-            current = " (that is the current build)" if to == entry.current.build_id else ""
+            current = " (that is the current build)" if displaced is not None and to == displaced.build_id else ""
             raise VersionNotFoundError(
                 f"dataset {name!r} keeps no version {to!r}{current}{did_you_mean(str(to), ids)}; kept: {ids}; "
                 "nothing was changed."
@@ -353,13 +367,11 @@ def rollback(catalog: Catalog, name: str, to: str | None = None) -> RollbackRepo
             raise ForeignContentError(
                 f"{chosen.path} does not hold build {chosen.build_id} of {name!r} any more; nothing was changed."
             )
-        present = os.path.lexists(target)
         if present and not built_here(Location(url=target), name, catalog.output_url(name), entry.current):
             raise ForeignContentError(
                 f"{target} holds something this catalog did not build; a rollback replaces only the catalog's own "
                 "dataset, and nothing was changed. Move it away first."
             )
-        displaced = provenance_at(target) if present else None
         swapped = swap_in(chosen.path, target)
         now = datetime.now(UTC)
         others = [v for v in versions if v.build_id != chosen.build_id]

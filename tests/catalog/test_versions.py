@@ -247,3 +247,23 @@ def test_a_kept_version_the_lock_lost_is_found_by_its_provenance(tmp_path: Path)
     assert [(v.build_id, v.path) for v in catalog.versions("cube")][1:] == [(kept.build_id, str(renamed))]
     catalog.rollback("cube")
     np.testing.assert_array_equal(catalog.open("cube")[...], values(0))
+
+
+def test_a_rollback_killed_before_its_lock_entry_is_recovered(tmp_path: Path) -> None:
+    from mdio_catalog.core.publish.versions import swap_in
+
+    cube = Cube(tmp_path)
+    catalog = cube.build(0, [2, 5, 8], keep=2)
+    first = catalog.lock_entry("cube").build_id  # type: ignore[union-attr]
+    catalog = cube.build(1, [3, 5, 8], keep=2)
+    second = catalog.lock_entry("cube").build_id  # type: ignore[union-attr]
+    swap_in(str(cube.area / first), str(cube.target))  # the swap of a rollback killed before anything else
+    listed = [(v.build_id, v.current) for v in catalog.versions("cube")]
+    assert listed == [(first, True), (second, False)]  # the folders say which build is where
+    (status,) = catalog.status(["cube"])
+    assert "output was replaced by another build" in status.reasons  # the lock is one build behind: said
+    catalog.rollback("cube", to=second)
+    assert [(v.build_id, v.current) for v in catalog.versions("cube")] == [(second, True), (first, False)]
+    assert sorted(os.listdir(cube.area)) == [first]
+    np.testing.assert_array_equal(catalog.open("cube")[...], values(1))
+    assert [s.state for s in catalog.status(["cube"])] == ["fresh"]
