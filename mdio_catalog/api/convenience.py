@@ -46,6 +46,7 @@ from mdio_catalog.core.transfer import (
     prepare_copy,
     rechunk_block,
     record_copy,
+    record_rechunk,
     use_rechunk_arrays,
 )
 from mdio_catalog.exceptions import (
@@ -368,8 +369,8 @@ def _copy_pass(
             rechunk_block, blocks, shared=(job,), client=client, workers=get_settings().workers, total=total,
             description="Rechunking", unit="block",
         )  # fmt: skip
-        for _ in tasks:
-            pass
+        for result in tasks:
+            record_rechunk(job, result)  # checksums a worker took as it wrote
     except BaseException:
         abandon_operation(client, job.token)  # no late task may write into the patterns being dropped
         raise

@@ -20,8 +20,8 @@ from mdio_catalog.core import layout
 from mdio_catalog.core.checksums import entry
 from mdio_catalog.core.cluster import OperationCache, operation_task
 from mdio_catalog.core.nodes import get_array
-from mdio_catalog.core.recording import METADATA_KEYS, active_recorder
-from mdio_catalog.core.store import Location, open_root
+from mdio_catalog.core.recording import METADATA_KEYS, Drained, LiveRecorder, RecordingStore, active_recorder
+from mdio_catalog.core.store import Location, open_root, open_store, storage_errors
 from mdio_catalog.settings import get_settings
 
 Block = tuple[slice, ...]
@@ -199,14 +199,31 @@ class RechunkArrays:
     headers: zarr.Array
     live_mask: zarr.Array
     targets: tuple[tuple[zarr.Array, zarr.Array], ...]
+    recorder: LiveRecorder | None = None  # a worker's own, when no recording of the dataset is active there
+
+
+@dataclass(frozen=True)
+class RechunkResult:
+    """What a rechunk task did: whether it wrote, and the checksum entries it took in another process."""
+
+    written: bool
+    checksums: Drained | None = None
 
 
 _RECHUNK_ARRAYS: OperationCache[RechunkArrays] = OperationCache()
 
 
 def open_rechunk_arrays(job: RechunkJob) -> RechunkArrays:
-    """Open the arrays of ``job`` from its URL (live metadata: the new patterns are not consolidated yet)."""
-    root = open_root(job.location, mode="r+")
+    """Open the arrays of ``job`` from its URL (live metadata: the new patterns are not consolidated yet). In a
+    process that does not record the dataset (a cluster worker) the writes are recorded here and sent back."""
+    recorder = None
+    if get_settings().checksums and active_recorder(job.location.url) is None:
+        recorder = LiveRecorder()
+        store = RecordingStore(open_store(job.location, read_only=False), recorder)
+        with storage_errors(job.location):
+            root = zarr.open_group(store, mode="r+", zarr_format=2, use_consolidated=False)
+    else:
+        root = open_root(job.location, mode="r+")
     return RechunkArrays(
         traces=get_array(root, layout.data_array_path(job.access_pattern)),
         headers=get_array(root, layout.header_array_path(job.access_pattern)),
@@ -215,6 +232,7 @@ def open_rechunk_arrays(job: RechunkJob) -> RechunkArrays:
             (get_array(root, layout.data_array_path(s)), get_array(root, layout.header_array_path(s)))
             for s in job.suffixes
         ),
+        recorder=recorder,
     )
 
 
@@ -228,16 +246,27 @@ def finish_rechunk(job: RechunkJob) -> None:
     _RECHUNK_ARRAYS.drop(job.token)
 
 
-def rechunk_block(job: RechunkJob, region: Block) -> bool:
+def rechunk_block(job: RechunkJob, region: Block) -> RechunkResult:
     """Copy one block of the source (aligned to every chunking involved) into every target: each target chunk it
     covers is written whole, once. Blocks without data or live traces are skipped (their chunks stay unwritten
-    and read back as zeros). Returns whether the block was written (a task of an abandoned pass writes nothing)."""
+    and read back as zeros). Says whether the block was written (a task of an abandoned pass writes nothing)."""
     with operation_task(job.token) as live:
-        return _rechunk_block(job, region) if live else False
+        if not live:
+            return RechunkResult(False)
+        arrays = _RECHUNK_ARRAYS.get(job.token, lambda: open_rechunk_arrays(job))
+        written = _rechunk_block(arrays, region)
+        drained = arrays.recorder.drain() if arrays.recorder is not None else None
+        return RechunkResult(written, drained or None)
 
 
-def _rechunk_block(job: RechunkJob, region: Block) -> bool:
-    arrays = _RECHUNK_ARRAYS.get(job.token, lambda: open_rechunk_arrays(job))
+def record_rechunk(job: RechunkJob, result: RechunkResult) -> None:
+    """Hand the entries a rechunk task took in another process to the recorder of the dataset in this one."""
+    recorder = active_recorder(job.location.url)
+    if recorder is not None and result.checksums:
+        recorder.merge(result.checksums)
+
+
+def _rechunk_block(arrays: RechunkArrays, region: Block) -> bool:
     values = arrays.traces[region]
     if not np.any(values) and not np.any(arrays.live_mask[region[:-1]]):
         return False
