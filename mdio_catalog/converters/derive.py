@@ -34,9 +34,10 @@ from mdio_catalog.core.compressors import lossless_compressor, lossy_compressor
 from mdio_catalog.core.factory import MDIOCreateConfig, MDIOVariableConfig, _create_hierarchy
 from mdio_catalog.core.nodes import get_array
 from mdio_catalog.core.quality import choose_tolerance
+from mdio_catalog.core.recording import Drained, LiveRecorder, RecordingStore, active_recorder
 from mdio_catalog.core.selection import Selection, resolve_selection
 from mdio_catalog.core.statistics import SummaryStatistics
-from mdio_catalog.core.store import Location, open_root, staged_write, storage_errors
+from mdio_catalog.core.store import Location, open_root, open_store, staged_write, storage_errors
 from mdio_catalog.exceptions import ArgumentError
 from mdio_catalog.settings import get_settings
 
@@ -86,6 +87,7 @@ class BlockResult:
     noise: float = 0.0  # sum of squared differences after the round trip through the stored chunks
     peak: float = 0.0
     count: int = 0
+    checksums: Drained | None = None  # entries a task in another process recorded (core.recording)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class _Opened:
     traces: zarr.Array
     headers: zarr.Array
     live_mask: zarr.Array
+    recorder: LiveRecorder | None = None  # a worker's own, when no recording of the target is active there
 
 
 _OPEN: OperationCache[_Opened] = OperationCache()
@@ -104,7 +107,13 @@ def _open(job: DeriveJob) -> _Opened:
         reader = MDIOReader(
             job.source.url, access_pattern=job.access_pattern, storage_options=dict(job.source.storage_options)
         )
-        root = open_root(job.target, mode="r+")
+        recorder = None
+        if get_settings().checksums and active_recorder(job.target.url) is None:  # a worker: record, send back
+            recorder = LiveRecorder()
+            store = RecordingStore(open_store(job.target, read_only=False), recorder)
+            root = zarr.open_group(store, mode="r+", zarr_format=2, use_consolidated=False)
+        else:
+            root = open_root(job.target, mode="r+")
         traces = get_array(root, layout.data_array_path(job.target_pattern))
         return _Opened(
             reader,
@@ -112,6 +121,7 @@ def _open(job: DeriveJob) -> _Opened:
             traces.with_config({"write_empty_chunks": True}),
             get_array(root, layout.header_array_path(job.target_pattern)),
             get_array(root, layout.live_mask_path()),
+            recorder,
         )
 
     return _OPEN.get(job.token, both)
@@ -121,7 +131,13 @@ def derive_block(job: DeriveJob, numbered: tuple[int, Block]) -> tuple[int, Bloc
     """Task: one chunk-aligned block of the target (all samples), written whole; its number and statistics back."""
     number, block = numbered
     with operation_task(job.token) as live:
-        return number, (_derive_block(job, block) if live else BlockResult())
+        if not live:
+            return number, BlockResult()
+        result = _derive_block(job, block)
+        recorder = _open(job).recorder
+        if recorder is not None:
+            result.checksums = recorder.drain() or None
+        return number, result
 
 
 def _derive_block(job: DeriveJob, block: Block) -> BlockResult:
@@ -321,8 +337,11 @@ def _write(
     finally:
         _OPEN.drop(job.token)
     total = BlockResult()
+    recorder = active_recorder(staging.url)
     for number in range(len(blocks)):  # merged in block order: the same statistics whatever finished first
         part = results[number]
+        if part.checksums and recorder is not None:
+            recorder.merge(part.checksums)
         total.stats = total.stats + part.stats
         total.live += part.live
         total.signal += part.signal

@@ -138,3 +138,16 @@ def test_on_a_cluster_the_workers_derive_the_same_dataset(
     for a, b in zip(local, cluster, strict=True):
         np.testing.assert_array_equal(a, b)
     assert MDIOReader(str(tmp_path / "local.mdio")).stats == MDIOReader(str(tmp_path / "cluster.mdio")).stats
+    # Checksums the workers took as they wrote equal those taken here, and describe the stored objects.
+    import zarr
+
+    from mdio_catalog.core.checksums import read_record
+    from mdio_catalog.core.verify import verify_dataset
+
+    records = [read_record(zarr.open_group(str(tmp_path / n), mode="r")) for n in ("local.mdio", "cluster.mdio")]
+    assert records[0] is not None
+    assert records[1] is not None
+    assert sorted(records[0]) == sorted(records[1])
+    for path, grid in records[0].items():
+        np.testing.assert_array_equal(records[1][path], grid)
+    assert verify_dataset(str(tmp_path / "cluster.mdio")).ok
