@@ -53,11 +53,14 @@ class _Blocks:
         self.chunks = tuple(array.chunks)
 
     def __getitem__(self, key: tuple[slice, ...]) -> npt.NDArray[Any]:
-        key = tuple(key)
+        return self.read(tuple(key), self.parallel)
+
+    def read(self, key: tuple[Any, ...], parallel: bool) -> npt.NDArray[Any]:
+        """The region ``key`` (ints and unit-step slices) as numpy, on the parallel chunk path or not."""
         if self.which == "traces":
-            return self.reader.read_region(key, parallel=self.parallel)
+            return self.reader.read_region(key, parallel=parallel)
         if self.which == "headers":
-            return self.reader.read_header_region(key, parallel=self.parallel)
+            return self.reader.read_header_region(key, parallel=parallel)
         return np.asarray(self.reader.live_mask_array[key], dtype=bool)
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
@@ -74,8 +77,14 @@ def _reopen(url: str, access_pattern: str, storage_options: dict[str, Any], whic
 
 
 def _lazy(blocks: _Blocks, chunks: Sequence[int] | None) -> dask.array.Array:
+    """One dask block per stored chunk (``chunks=None``: selections read their region directly, see
+    :mod:`mdio_catalog.api.xarray_dask`), or the blocks asked for."""
     import dask.array as da
 
+    if chunks is None or tuple(chunks) == blocks.chunks:
+        from mdio_catalog.api.xarray_dask import SourceArray
+
+        return SourceArray.over(blocks, blocks.chunks)
     name = f"mdio-{blocks.which}-" + _token(blocks)
     return da.from_array(
         blocks,
@@ -157,10 +166,9 @@ def to_xarray(
     if chunks is not None and len(chunks) != len(dims):
         raise ArgumentError(f"chunks {tuple(chunks)} must have {len(dims)} entries, one per dimension {dims}.")
     trace_blocks = _Blocks(reader, "traces")
-    chunks = tuple(chunks) if chunks is not None else trace_blocks.chunks
     traces = _lazy(trace_blocks, chunks) if dask else _indexed(_Blocks(reader, "traces", parallel=True))
     header_blocks = _Blocks(reader, "headers")
-    header_array = _lazy(header_blocks, chunks[:-1])
+    header_array = _lazy(header_blocks, None if chunks is None else chunks[:-1])
     mask = _lazy(_Blocks(reader, "mask"), None)
 
     coords: dict[str, Any] = {d.name: (d.name, d.values) for d in grid.dims}
