@@ -34,6 +34,7 @@ from mdio_catalog.core.publish.versions import (
     keep_version,
     remove_version,
     rename_version,
+    rescue_displaced,
     swap_in,
     sweep_versions,
     tree_size,
@@ -151,11 +152,31 @@ class Retention:
         self.busy = False  # gc: the dataset was being written, nothing was pruned
 
     def check(self) -> None:
-        """Before anything is built: refuse keep > 0 on an object store, or a foreign entry where versions go."""
+        """Before anything is built: refuse keep > 0 on an object store, or a foreign entry where versions go; keep
+        what a killed publish left displaced (:meth:`rescue`) before the sweep would delete it."""
         if self.keep and self.target is None:
             raise _unsupported(self.name, f"keep: {self.keep}")
         if self.keep and self.target is not None:
             check_versions_folder(self.target)
+            self.rescue()
+
+    def rescue(self) -> list[str]:
+        """A publish killed after its folder exchange and before keeping the replaced build leaves that build under
+        the dead writer's staging name, while the lock still calls it current and the dataset folder holds another
+        build: move it into the versions folder (the next build lists it). Anything else there stays a leftover."""
+        locks = self.catalog._locks
+        entry = locks.get_entry(self.name) if locks is not None else None
+        if entry is None or self.target is None or self.keep == 0:
+            return []
+        now = provenance_at(self.target)
+        recorded = entry.current.build_id
+
+        def build_of(path: str) -> str | None:
+            found = provenance_at(path)
+            displaced = found is not None and found.dataset == self.name and found.build_id == recorded
+            return recorded if displaced and (now is None or now.build_id != recorded) else None
+
+        return rescue_displaced(self.target, build_of)
 
     def retire(self, old: Location) -> None:
         """The version just replaced (under its staging name): kept under its build id, or deleted (keep: 0, or
@@ -214,6 +235,8 @@ def prune_versions(catalog: Catalog, name: str) -> Retention:
     locks = catalog._locks
     if retention.target is None or locks is None:
         return retention
+    if retention.keep:
+        retention.rescue()  # before gc's leftover sweep would delete what a killed publish displaced
     first = locks.get_entry(name)
     if first is None or (not first.versions and not os.path.isdir(versions_folder(retention.target))):
         return retention  # nothing kept: no lock taken (gc asks this of every dataset)

@@ -53,6 +53,14 @@ def gc(
         cat = Catalog.from_file(find_catalog(catalog))
         root = cat.spec.root_url(cat.base)
         places.insert(0, Location.of(root, cat.spec.root_storage_options(cat.env)))
+    pruned: dict[str, list[str]] = {}
+    in_use: dict[str, list[str]] = {}
+    if (catalog is not None or not paths) and not dry_run:  # kept versions beyond keep (a reader had them
+        for name, retention in cat.prune_versions().items():  # open); first: a displaced build is kept, not swept
+            if retention.pruned:
+                pruned[name] = retention.pruned
+            if retention.in_use:
+                in_use[name] = retention.in_use
     found = []
     freed = 0
     if catalog is not None or not paths:  # the catalog's own lock folder: entries whose writer died unrenamed
@@ -68,14 +76,6 @@ def gc(
         found.extend(items)
         if not dry_run:
             freed += remove_leftovers(items, dict(place.storage_options))
-    pruned: dict[str, list[str]] = {}
-    in_use: dict[str, list[str]] = {}
-    if (catalog is not None or not paths) and not dry_run:  # kept versions beyond keep (a reader had them open)
-        for name, retention in cat.prune_versions().items():
-            if retention.pruned:
-                pruned[name] = retention.pruned
-            if retention.in_use:
-                in_use[name] = retention.in_use
     dead = [f for f in found if f.dead]
     data: dict[str, Any] = {
         "dry_run": dry_run,

@@ -267,3 +267,42 @@ def test_a_rollback_killed_before_its_lock_entry_is_recovered(tmp_path: Path) ->
     assert sorted(os.listdir(cube.area)) == [first]
     np.testing.assert_array_equal(catalog.open("cube")[...], values(1))
     assert [s.state for s in catalog.status(["cube"])] == ["fresh"]
+
+
+def killed_publish_state(cube: Cube) -> tuple[Catalog, str, str]:
+    """The state a publish killed between its folder exchange and keeping the replaced build leaves: the new build
+    current on disk, the replaced one under the dead writer's staging name (its owner marker unlocked), and the lock
+    still naming the replaced one. Returns the catalog, the replaced build id and the unrecorded new one."""
+    catalog = cube.build(0, [2, 5, 8], keep=2)
+    replaced = catalog.lock_entry("cube").build_id  # type: ignore[union-attr]
+    lock_before = (cube.folder / "catalog.lock.d" / "cube.json").read_text(encoding="utf-8")
+    catalog = cube.build(1, [3, 5, 8], keep=2)
+    new = catalog.lock_entry("cube").build_id  # type: ignore[union-attr]
+    token = "0123456789ab"
+    os.rename(cube.area / replaced, cube.target.parent / f".cube.mdio.partial-{token}")
+    marker = {"mdio_catalog_owner": 1, "pid": 2**22 + 12345, "host": "gone", "kind": "dataset", "target": "x"}
+    (cube.target.parent / f".cube.mdio.owner-{token}").write_text(json.dumps(marker), encoding="utf-8")
+    (cube.folder / "catalog.lock.d" / "cube.json").write_text(lock_before, encoding="utf-8")
+    return Catalog.from_file(cube.folder / "catalog.yaml"), replaced, new
+
+
+def test_the_build_a_killed_publish_displaced_is_kept_not_swept(tmp_path: Path) -> None:
+    cube = Cube(tmp_path)
+    catalog, replaced, new = killed_publish_state(cube)
+    (status,) = catalog.status(["cube"])
+    assert "output was replaced by another build" in status.reasons
+    catalog.build()  # rescues the displaced build before sweeping, then rebuilds (the lock was behind)
+    listed = [v.build_id for v in catalog.versions("cube")]
+    assert listed[1:] == [new, replaced]
+    assert sorted(os.listdir(tmp_path / "out")) == [".cube.mdio.versions", "cube.mdio"]  # marker swept
+    catalog.rollback("cube", to=replaced)
+    np.testing.assert_array_equal(catalog.open("cube")[...], values(0))
+
+
+def test_gc_keeps_the_build_a_killed_publish_displaced(tmp_path: Path) -> None:
+    cube = Cube(tmp_path)
+    catalog, replaced, _ = killed_publish_state(cube)
+    pruned = catalog.prune_versions()  # what gc runs before removing leftovers
+    assert pruned["cube"].pruned == []
+    assert (cube.area / replaced).is_dir()
+    assert replaced in os.listdir(cube.area)

@@ -33,10 +33,18 @@ import fcntl
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from mdio_catalog.core.publish.leftovers import local_leftovers, remove_leftovers
-from mdio_catalog.core.publish.markers import DEFAULT_MIN_AGE, OwnerMarker, new_token, old_name, owner_name
+from mdio_catalog.core.publish.markers import (
+    DEFAULT_MIN_AGE,
+    OwnerMarker,
+    _claim_local,
+    new_token,
+    old_name,
+    owner_name,
+)
 from mdio_catalog.core.publish.swap import exchange
 from mdio_catalog.core.store import Location
 from mdio_catalog.exceptions import ForeignContentError, MDIONotFoundError
@@ -88,6 +96,25 @@ def keep_version(displaced: str, target_path: str, build_id: str) -> str:
     destination = _free_name(folder, build_id)
     os.rename(displaced, destination)
     return destination
+
+
+def rescue_displaced(target_path: str, build_of: Callable[[str], str | None]) -> list[str]:
+    """Move into the versions folder what a publish killed between its folder exchange and keeping the replaced
+    version left under its staging name: dead staging folders of ``target_path`` for which ``build_of`` (given the
+    folder) names a build to keep. Each is moved while holding its dead owner marker's lock, so a concurrent sweep
+    or ``gc`` never deletes it half-way. Returns the new paths. Call before sweeping the target."""
+    head, name = os.path.split(os.path.abspath(target_path).rstrip(os.sep))
+    moved = []
+    for item in local_leftovers(Path(head), target=name):
+        if item.kind != "staging" or not item.dead or item.marker is None:
+            continue
+        build_id = build_of(item.path)
+        if build_id is None:
+            continue
+        with _claim_local(Path(item.marker)) as (dead, _info):
+            if dead and os.path.isdir(item.path) and not os.path.islink(item.path):
+                moved.append(keep_version(item.path, target_path, build_id))
+    return moved
 
 
 def rename_version(path: str, target_path: str, build_id: str) -> str:
