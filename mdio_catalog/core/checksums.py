@@ -38,8 +38,10 @@ ENCODING: Final = "(size + 1) << 32 | crc32c of the stored chunk object; 0 = no 
 
 
 def crc32c(data: Any) -> int:
-    """CRC32C of ``data`` (any bytes-like object: bytes, a writable buffer, obstore's ``Bytes``)."""
-    return int(google_crc32c.value(data if isinstance(data, bytes) else bytes(data)))
+    """CRC32C of ``data`` (bytes, a read-only NumPy array as is; any other bytes-like object is copied first)."""
+    if isinstance(data, bytes) or (isinstance(data, np.ndarray) and not data.flags.writeable):
+        return int(google_crc32c.value(data))
+    return int(google_crc32c.value(bytes(data)))
 
 
 def entry(data: Any) -> int:

@@ -196,7 +196,7 @@ class RecordingStore(WrapperStore[Store]):
                 recorder.array_defined(key.rpartition("/")[0], value.to_bytes())
             elif name not in METADATA_KEYS:
                 await self._learn(recorder, key)
-                recorder.stored(key, value.to_bytes())
+                recorder.stored(key, _read_only(value))
         await self._store.set(key, value)
 
     async def delete(self, key: str) -> None:
@@ -210,6 +210,17 @@ class RecordingStore(WrapperStore[Store]):
         if recorder is not None:
             recorder.forget_below(prefix)
         await self._store.delete_dir(prefix)
+
+
+def _read_only(value: Buffer) -> Any:
+    """The bytes of ``value`` without a copy, as the read-only array the CRC function takes (a writable view is
+    refused by it; ``to_bytes`` would copy every chunk once more)."""
+    array = value.as_numpy_array()
+    if array.ndim != 1 or not array.flags.c_contiguous or array.dtype != np.uint8:
+        return value.to_bytes()
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 # --- which roots are being recorded, in this process -----------------------------------------------------------------
@@ -231,8 +242,14 @@ def active_recorder(url: str) -> LiveRecorder | None:
 
 
 @contextlib.contextmanager
-def recording(url: str, recorder: LiveRecorder | None = None) -> Iterator[LiveRecorder]:
-    """Record what this process writes below ``url`` until the block ends (nested blocks share one recorder)."""
+def recording(url: str, recorder: LiveRecorder | None = None) -> Iterator[LiveRecorder | None]:
+    """Record what this process writes below ``url`` until the block ends (nested blocks share one recorder);
+    nothing (None) when ``MDIO_CATALOG_CHECKSUMS`` is off."""
+    from mdio_catalog.settings import get_settings
+
+    if not get_settings().checksums:
+        yield None
+        return
     key = _key(url)
     with _ACTIVE_LOCK:
         outer = _ACTIVE.get(key)
