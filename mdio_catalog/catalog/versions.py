@@ -220,7 +220,11 @@ class Retention:
         ordered = sorted(versions, key=lambda v: v.record.started, reverse=True)
         kept = ordered[: self.keep]
         for version in reversed(ordered[self.keep :]):  # the oldest first
-            if remove_version(version.path):
+            try:
+                removed = remove_version(version.path)
+            except (OSError, MDIOError):  # (called after a publish: a failure to prune keeps the version listed)
+                removed = False
+            if removed:
                 self.pruned.append(version.build_id)
             else:
                 self.in_use.append(version.build_id)
