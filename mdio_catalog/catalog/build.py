@@ -31,12 +31,9 @@ from mdio_catalog.core.publish import staged_write
 from mdio_catalog.core.store import Location, open_root, storage_errors
 from mdio_catalog.exceptions import CatalogError, ForeignContentError, SpecError
 from mdio_catalog.specs.derived import DatasetSource
-from mdio_catalog.specs.provenance import GitProvenance, ProvenanceRecord
+from mdio_catalog.specs.provenance import PROVENANCE_KEY, GitProvenance, ProvenanceRecord, same_time
 from mdio_catalog.specs.resolve import ResolvedDataset
 from mdio_catalog.specs.sources import NumpySource
-
-#: Key of the provenance record inside the dataset's ``mdio_catalog`` root attribute.
-PROVENANCE_KEY = "provenance"
 
 
 def load_numpy(source: NumpySource, url: str, storage_options: Mapping[str, Any]) -> npt.NDArray[Any]:
@@ -190,14 +187,6 @@ def built_here(location: Location, name: str, output_url: str, previous: Provena
     if previous is not None and same_time(record.get("started"), previous.started):
         return True
     return record.get("output") == output_url
-
-
-def same_time(text: Any, when: datetime) -> bool:
-    """Whether ``text`` (an ISO time as written in a record) is the instant ``when``."""
-    try:
-        return datetime.fromisoformat(str(text)) == when
-    except ValueError:
-        return False
 
 
 def _convert(

@@ -100,7 +100,7 @@ def upstream_changes(
 ) -> list[str]:
     """Why a product built from ``upstream`` (its lock entry ``record``) is stale because of it: the upstream was
     rebuilt since (another spec hash or build id), is stale itself, or is not built."""
-    from mdio_catalog.catalog.build import same_time
+    from mdio_catalog.specs.provenance import same_time
 
     changed = [f"upstream {upstream} changed"]
     if upstream_stale or upstream_record is None:

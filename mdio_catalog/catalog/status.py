@@ -10,13 +10,12 @@ from typing import Any, Literal
 
 from fsspec.core import split_protocol
 
-from mdio_catalog.catalog.build import PROVENANCE_KEY, same_time
 from mdio_catalog.catalog.identity import identity_changes, source_identity
 from mdio_catalog.catalog.v1_output import root_attributes, v1_output_problems
 from mdio_catalog.core import layout
 from mdio_catalog.core.store import Location, is_mdio, storage_errors
 from mdio_catalog.exceptions import MDIOError
-from mdio_catalog.specs.provenance import ProvenanceRecord
+from mdio_catalog.specs.provenance import PROVENANCE_KEY, ProvenanceRecord, same_time
 from mdio_catalog.specs.resolve import ResolvedDataset, spec_hash
 
 State = Literal["fresh", "stale", "never built"]

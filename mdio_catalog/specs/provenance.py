@@ -112,6 +112,18 @@ class GitProvenance(StrictModel):
     remote: str | None = Field(description="The remote's URL, credentials stripped (None without a remote).")
 
 
+#: Key of the provenance record inside the dataset's ``mdio_catalog`` root attribute.
+PROVENANCE_KEY = "provenance"
+
+
+def same_time(text: Any, when: datetime) -> bool:
+    """Whether ``text`` (an ISO time as written in a record) is the instant ``when``."""
+    try:
+        return datetime.fromisoformat(str(text)) == when
+    except ValueError:
+        return False
+
+
 class ProvenanceRecord(StrictModel):
     """What one build produced, from what, with what."""
 
@@ -137,7 +149,9 @@ class ProvenanceRecord(StrictModel):
     statistics: Statistics | None = None
     histogram: Histogram | None = None
     access_patterns: list[str] = Field(default_factory=list, description="Access patterns written.")
-    format: Literal["v0", "v1"] = Field("v0", description="Layout written: v0 (Zarr v2) or v1 (Zarr v3, multidimio 1.x).")
+    format: Literal["v0", "v1"] = Field(
+        "v0", description="Layout written: v0 (Zarr v2) or v1 (Zarr v3, multidimio 1.x)."
+    )
     output: str = Field(description="Where the dataset was written.")
     derived_from: DerivedFrom | None = Field(None, description="The upstream of a derived dataset or an export.")
     git: GitProvenance | None = Field(

@@ -3,8 +3,9 @@
 :func:`resolve` merges template, catalog defaults and the dataset entry into a :class:`ResolvedDataset` in which
 every field is explicit; :func:`spec_hash` is the SHA-256 of its canonical JSON (sorted keys), leaving out what
 does not change the data: free text (description, tags), metadata (crs), retention (keep), names and places
-(name, output, template reference) and access (storage options, credentials). :func:`check_catalog` resolves every dataset and
-reports every problem at once with its file and line; :func:`load_catalog` reads, validates and checks a catalog file.
+(name, output, template reference) and access (storage options, credentials). :func:`check_catalog` resolves every
+dataset and reports every problem at once with its file and line; :func:`load_catalog` reads, validates and checks a
+catalog file.
 """
 
 from __future__ import annotations
