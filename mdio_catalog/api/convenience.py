@@ -82,7 +82,7 @@ def copy_mdio(
     objects per task; both stores must then be reachable from the workers (object stores, or a shared disk).
     """
     try:
-        pattern = _any_pattern(source_path, storage_options_input)
+        pattern = _any_pattern(source_path, storage_options_input, v1=False)
     except (MDIONotFoundError, MDIOFormatError):
         from mdio_catalog.v1.convert import copy_v1  # a v1 dataset (multidimio 1.x) is copied as it is stored
 
@@ -131,8 +131,9 @@ def copy_mdio(
         writer.stats = reader.stats
 
 
-def _any_pattern(path: str | os.PathLike[str], storage_options: dict[str, Any] | None) -> str:
-    """An access pattern the dataset has (copy works on all of them; the reader just needs one to open)."""
+def _any_pattern(path: str | os.PathLike[str], storage_options: dict[str, Any] | None, v1: bool = True) -> str:
+    """An access pattern the dataset has (copy works on all of them; the reader just needs one to open); with
+    ``v1``, that of an MDIO v1 dataset too (else the v0 error stands)."""
     from mdio_catalog.core.store import open_root
 
     try:
@@ -140,7 +141,7 @@ def _any_pattern(path: str | os.PathLike[str], storage_options: dict[str, Any] |
     except (MDIONotFoundError, MDIOFormatError):
         from mdio_catalog.v1.reader import v1_access_pattern  # a v1 dataset has one pattern
 
-        v1_pattern = v1_access_pattern(Location.of(path, storage_options))
+        v1_pattern = v1_access_pattern(Location.of(path, storage_options)) if v1 else None
         if v1_pattern is None:
             raise
         return v1_pattern

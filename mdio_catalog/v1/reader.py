@@ -3,8 +3,9 @@
 ``MDIOReader(path)`` on a v1 store becomes a :class:`V1Reader` (see :func:`adopt`), so ``info``, ``plot``,
 ``export``, the xarray view and the catalog work unchanged: the grid comes from the data variable's
 ``dimension_names`` and the dimension coordinate arrays, the live mask from ``trace_mask``, the statistics from
-``statsV1``, the text and binary headers from ``segy_file_header``. Reads go through zarr (v3 chunk keys are not
-the v0 fast path's); v1 datasets are read-only here.
+``statsV1``, the text and binary headers from ``segy_file_header``. Arrays stored as v1 writers store them (Zarr
+v3, regular chunks, '/' keys, Blosc or no codec) are read on the v0 fast chunk path (one object per chunk, decoded
+on all cores); anything else through zarr. v1 datasets are read-only here.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 import zarr
+from numcodecs import Blosc
 
 from mdio_catalog.api.accessor import MODES, MDIOAccessor, MDIOReader
 from mdio_catalog.core import layout as v0
+from mdio_catalog.core.chunkfetch import chunk_objects
+from mdio_catalog.core.chunkio import ChunkReader
 from mdio_catalog.core.dimension import Dimension
 from mdio_catalog.core.grid import Grid
 from mdio_catalog.core.headers import TRACE_HEADER_DTYPE
@@ -132,11 +136,43 @@ class V1Reader(MDIOReader):
         if self.new_chunks is not None and len(self.new_chunks) != self.grid.ndim:
             raise ShapeError(f"new_chunks {self.new_chunks} must have {self.grid.ndim} entries.")
         self.header_dtype = standard_names(np.dtype(self._headers_zarr.dtype))
-        self._chunk_reader = self._header_reader = self._live_reader = None
+        self._chunk_reader = self._v1_fast_reader(self._traces_zarr)
+        self._header_reader = self._v1_fast_reader(self._headers_zarr) if layout.HEADERS in names else None
+        self._live_reader = self._v1_fast_reader(self._live_mask_zarr)
         self._traces = self._backend_array(self._traces_zarr, self.new_chunks)
         self._headers = self._backend_array(self._headers_zarr, self.new_chunks[:-1] if self.new_chunks else None)
         self._live_mask = self._backend_array(self._live_mask_zarr, None)
         self._trace_count: int | None = None
+
+    def _v1_fast_reader(self, array: zarr.Array) -> ChunkReader | None:
+        """The v0 fast chunk path for a Zarr v3 array stored the way v1 writers store it (regular chunks, '/' keys,
+        little-endian bytes under at most one Blosc frame: a Blosc frame decodes the same whatever format wraps it),
+        else None (zarr reads it)."""
+        meta = array.metadata
+        if self.disk_cache or getattr(meta, "zarr_format", None) != 3 or np.dtype(array.dtype).hasobject:
+            return None
+        codecs = list(getattr(meta, "codecs", ()))
+        names = [type(c).__name__ for c in codecs]
+        endian = getattr(codecs[0], "endian", None) if codecs else None
+        little = str(getattr(endian, "value", endian) or "little") == "little" or np.dtype(array.dtype).itemsize == 1
+        if names not in (["BytesCodec"], ["BytesCodec", "BloscCodec"]) or not little:
+            return None
+        if type(getattr(meta, "chunk_grid", None)).__name__ != "RegularChunkGrid":
+            return None
+        encoding = getattr(meta, "chunk_key_encoding", None)
+        kind = getattr(encoding, "name", None)
+        if getattr(encoding, "separator", None) != "/" or kind not in ("default", "v2"):
+            return None
+        path = f"{array.path}/c" if kind == "default" else str(array.path)  # default keys: c/0/0/0
+        with storage_errors(self._location):
+            objects = chunk_objects(
+                self._location.url, self.storage_options, self._location.is_local, path, getattr(self, "_pin", None)
+            )
+        if objects is None:
+            return None
+        reader = ChunkReader(array, objects)
+        reader.codec = Blosc() if names[-1] == "BloscCodec" else None
+        return reader
 
     @staticmethod
     def _dimension(root: zarr.Group, names: set[str], name: str, size: int) -> Dimension:
