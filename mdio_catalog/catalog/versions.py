@@ -50,13 +50,10 @@ from mdio_catalog.exceptions import (
     VersionsUnsupportedError,
     did_you_mean,
 )
-from mdio_catalog.specs.provenance import KeptVersion, LockEntry, ProvenanceRecord
+from mdio_catalog.specs.provenance import PROVENANCE_KEY, KeptVersion, LockEntry, ProvenanceRecord
 
 if TYPE_CHECKING:
     from mdio_catalog.catalog.catalog import Catalog
-
-#: Key of the provenance record inside the dataset's ``mdio_catalog`` root attribute (as catalog/build.py writes).
-_PROVENANCE_KEY = "provenance"
 
 
 def provenance_at(path: str) -> ProvenanceRecord | None:
@@ -70,7 +67,7 @@ def provenance_at(path: str) -> ProvenanceRecord | None:
             continue
         attrs = data.get("attributes") if name == "zarr.json" and isinstance(data, dict) else data
         catalog = attrs.get(layout.ATTR_CATALOG) if isinstance(attrs, dict) else None
-        record = catalog.get(_PROVENANCE_KEY) if isinstance(catalog, dict) else None
+        record = catalog.get(PROVENANCE_KEY) if isinstance(catalog, dict) else None
         if isinstance(record, dict):
             with contextlib.suppress(MDIOError):
                 return ProvenanceRecord.from_data(record)
