@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import zarr
 
+from mdio_catalog.core.blosc_partial import bounding_range, decode_range
 from mdio_catalog.core.chunkfetch import ChunkObjects, ChunkTask
 from mdio_catalog.exceptions import MDIOFormatError
 
@@ -113,6 +114,13 @@ class ChunkReader:
         else:
             if getattr(self.codec, "codec_id", None) == "blosc":
                 _check_blosc_frame(raw, buffer.nbytes, f"{self.name}/{task.key}")
+                # a short run of the chunk (an inline's rows): decode only the Blosc blocks holding it
+                start, stop = (i * self.dtype.itemsize for i in bounding_range(task.inside, self.chunks))
+                part = decode_range(raw, start, stop)
+                if part is not None:
+                    buffer.reshape(-1).view(np.uint8)[start:stop] = np.frombuffer(part, dtype=np.uint8)
+                    out[task.target] = buffer[task.inside]
+                    return
             self.codec.decode(raw, out=buffer)
         out[task.target] = buffer[task.inside]
 
