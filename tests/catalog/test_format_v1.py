@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -206,3 +207,44 @@ def test_verify_says_why_a_v1_dataset_has_no_record(folder: Path, monkeypatch: p
     assert not report.recorded
     assert "MDIO v1" in report.note
     assert report.to_dict()["note"] == report.note
+
+
+@pytest.mark.objectstore
+def test_v1_dataset_on_s3_builds_rebuilds_and_is_fresh(tmp_path: Path, s3_bucket: Any) -> None:
+    from tests.objectstores import AWS_REGION
+
+    post_stack_segy(tmp_path / "data" / "stack.sgy")
+    options = s3_bucket.fs.storage_options
+    write_catalog(
+        tmp_path,
+        {"stack": stack_entry(format="v1")},
+        root=f"s3://{s3_bucket.name}/catalog",
+        root_storage={
+            "storage_options": {
+                "key": options["key"],
+                "secret": options["secret"],
+                "client_kwargs": {"endpoint_url": s3_bucket.endpoint_url, "region_name": AWS_REGION},
+            }
+        },
+    )
+    catalog = Catalog.from_file(tmp_path / "catalog.yaml")
+    catalog.build()
+    out = f"{s3_bucket.name}/catalog/stack.mdio"
+    s3_bucket.fs.invalidate_cache()
+    root = json.loads(s3_bucket.fs.cat_file(f"{out}/zarr.json"))
+    assert root["attributes"]["mdio_catalog"]["provenance"]["format"] == "v1"
+    assert not [p for p in s3_bucket.fs.find(f"{s3_bucket.name}/catalog") if "partial" in p or "owner" in p]
+    assert catalog.status()[0].state == "fresh"
+    traces, inlines, crosslines = _segyio_cube(tmp_path / "data" / "stack.sgy")
+    _, cells = expected_grid([inlines, crosslines])
+    np.testing.assert_array_equal(catalog.open("stack")[...][tuple(cells.T)], traces)
+    write_catalog(
+        tmp_path,
+        {"stack": stack_entry(format="v1", chunks=[2, 4, 8])},
+        root=f"s3://{s3_bucket.name}/catalog",
+        root_storage={"storage_options": catalog.spec.root_storage.storage_options},
+    )
+    changed = Catalog.from_file(tmp_path / "catalog.yaml")
+    assert [r.dataset for r in changed.build().built] == ["stack"]  # its own v1 dataset, replaced
+    assert changed.status()[0].state == "fresh"
+    np.testing.assert_array_equal(changed.open("stack")[...][tuple(cells.T)], traces)
