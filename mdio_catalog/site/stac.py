@@ -222,6 +222,8 @@ def _assets(output: str) -> dict[str, Any]:
         data["file:size"] = size
     assets = {"data": data}
     if _is_local(output):
+        if (Path(output.removeprefix("file://")) / "zarr.json").is_file():  # a catalog dataset with format: v1
+            data["title"] = "MDIO v1 dataset (Zarr v3)"
         meta = Path(output.removeprefix("file://")) / ".zmetadata"
         if meta.is_file():
             content = meta.read_bytes()
