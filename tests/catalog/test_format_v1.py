@@ -197,16 +197,41 @@ def test_format_in_spec_and_defaults(folder: Path) -> None:
 
 
 def test_verify_says_why_a_v1_dataset_has_no_record(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MDIO_CATALOG_CHECKSUMS", "true")
     from mdio_catalog.settings import get_settings
 
-    get_settings.cache_clear() if hasattr(get_settings, "cache_clear") else None
-    catalog = _catalog(folder)
-    catalog.build(["stack"])  # the publish's checksum step leaves a v1 store alone
-    report = catalog.verify("stack")
+    monkeypatch.setenv("MDIO_CATALOG_CHECKSUMS", "true")
+    get_settings.cache_clear()
+    try:
+        catalog = _catalog(folder)
+        catalog.build(["stack"])  # the publish's checksum step leaves a v1 store alone
+        report = catalog.verify("stack")
+    finally:
+        monkeypatch.delenv("MDIO_CATALOG_CHECKSUMS")
+        get_settings.cache_clear()
     assert not report.recorded
     assert "MDIO v1" in report.note
     assert report.to_dict()["note"] == report.note
+
+
+def test_the_command_line_on_a_v1_dataset(folder: Path) -> None:
+    from tests.reliability.clirun import cli, strict_loads
+
+    write_catalog(folder, {"stack": stack_entry(format="v1")})
+    code, _, err = cli("build", "-q", cwd=folder)
+    assert code == 0, err
+    code, out, err = cli("status", "--json", cwd=folder)
+    assert code == 0, err
+    assert [d["state"] for d in strict_loads(out)["datasets"]] == ["fresh"]
+    code, out, err = cli("info", "out/stack.mdio", cwd=folder)
+    assert code == 0, err
+    assert "time" in out
+    assert "live traces 40" in out
+    code, out, err = cli("verify", "stack", cwd=folder)
+    assert code == 0, err
+    assert "an MDIO v1 dataset" in out
+    code, out, err = cli("show", "stack", "--json", cwd=folder)
+    assert code == 0, err
+    assert '"format": "v1"' in out
 
 
 @pytest.mark.objectstore
