@@ -273,3 +273,25 @@ def test_v1_dataset_on_s3_builds_rebuilds_and_is_fresh(tmp_path: Path, s3_bucket
     assert [r.dataset for r in changed.build().built] == ["stack"]  # its own v1 dataset, replaced
     assert changed.status()[0].state == "fresh"
     np.testing.assert_array_equal(changed.open("stack")[...][tuple(cells.T)], traces)
+
+
+def test_a_failed_v1_conversion_leaves_the_previous_version_and_nothing_else(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _catalog(folder)
+    catalog.build(["stack"])
+    before = read_lock(folder)["entries"]["stack"]
+    out = folder / "out"
+    listing = sorted(p.name for p in out.iterdir())
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full while writing v1")
+
+    monkeypatch.setattr("mdio_catalog.v1.convert.write_converted", fail)
+    changed = _catalog(folder, chunks=[2, 4, 8])
+    with pytest.raises(RuntimeError, match="disk full"):
+        changed.build(["stack"])
+    assert sorted(p.name for p in out.iterdir()) == listing  # no staging, nested v0 staging or marker left
+    assert read_lock(folder)["entries"]["stack"] == before
+    assert _catalog(folder).status(["stack"])[0].state == "fresh"
+    assert isinstance(catalog.open("stack"), V1Reader)
