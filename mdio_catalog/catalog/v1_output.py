@@ -1,10 +1,11 @@
 """Catalog datasets written as MDIO v1 (``format: v1``): the build, and reading their root attributes back.
 
-A ``format: v1`` build runs the dataset's ordinary (v0) converter into a nested staging folder beside the build's
-staging (``..NAME.partial-T.partial-U``, covered by its own owner marker, so ``gc`` knows it), then
-:func:`mdio_catalog.v1.convert.write_converted` writes the v1 layout (Zarr v3, what multidimio 1.x opens) into
-the staging itself, copying the trace chunks as stored bytes where the codecs allow, and the v0 folder is
-deleted. The staging is published like any other build: atomically, only when complete.
+A ``format: v1`` build runs the dataset's ordinary (v0) converter into a hidden folder inside the build's staging
+(:data:`V0_FOLDER`; a folder, not one more staging level beside it, so the names of what the converter stages stay
+within the length the name limits allow), then :func:`mdio_catalog.v1.convert.write_converted` writes the v1 layout
+(Zarr v3, what multidimio 1.x opens) at the staging's root, copying the trace chunks as stored bytes where the codecs
+allow, and the v0 folder is deleted. The staging is published like any other build: atomically, only when complete
+(a failed or killed build loses the staging with the v0 folder in it).
 
 The provenance record goes into the v1 root attributes (``zarr.json``) under the same key as in v0
 (``mdio_catalog.provenance``); :func:`root_attributes` reads either format's root attributes with one small read,
@@ -21,10 +22,12 @@ from typing import Any
 import zarr
 
 from mdio_catalog.api.accessor import MDIOReader
-from mdio_catalog.core.publish import staged
 from mdio_catalog.core.store import Location, open_store, remove, storage_errors
 from mdio_catalog.exceptions import MDIOError
 from mdio_catalog.v1 import layout as v1_layout
+
+#: Where a v1 build keeps the dataset's v0 form inside its staging until the v1 layout is written from it.
+V0_FOLDER = ".v0-build"
 
 
 def build_v1(
@@ -33,16 +36,16 @@ def build_v1(
     options: Mapping[str, Any],
     sample_dim: str | None = None,
 ) -> MDIOReader:
-    """Run ``convert`` (the v0 converter: output URL -> main access pattern) into a nested staging, write its v1
-    form into ``staging``, delete the v0 form; return a reader on the v1 dataset."""
+    """Run ``convert`` (the v0 converter: output URL -> main access pattern) into :data:`V0_FOLDER` inside
+    ``staging``, write its v1 form at the staging's root, delete the v0 form; return a reader on the v1 dataset."""
     from mdio_catalog.v1.convert import write_converted  # (imports xarray: only builds of v1 datasets need it)
 
-    with staged(staging, kind="v0 build") as (work, _token):
-        pattern = convert(work.url)
-        reader = MDIOReader(work.url, access_pattern=pattern, storage_options=dict(options))
-        write_converted(reader, staging, "v1", sample_dim)
-        del reader
-        remove(work)
+    work = Location(url=f"{staging.url.rstrip('/')}/{V0_FOLDER}", storage_options=staging.storage_options)
+    pattern = convert(work.url)
+    reader = MDIOReader(work.url, access_pattern=pattern, storage_options=dict(options))
+    write_converted(reader, staging, "v1", sample_dim)
+    del reader
+    remove(work)
     return MDIOReader(staging.url, storage_options=dict(options))
 
 

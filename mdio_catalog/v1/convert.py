@@ -248,7 +248,8 @@ def _to_v1(reader: MDIOAccessor, staging: Location, sample_dim: str | None) -> C
     blosc = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
     with storage_errors(staging):
         live = np.asarray(reader.live_mask_array[...], dtype=bool)
-        root = zarr.open_group(store, mode="w", zarr_format=3)
+        # "a", not "w": a fresh staging either way, but a catalog build keeps its v0 form in a hidden folder here
+        root = zarr.open_group(store, mode="a", zarr_format=3)
         root.attrs.update(
             {
                 layout.ATTR_API_VERSION: layout.API_VERSION_WRITTEN,

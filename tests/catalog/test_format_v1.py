@@ -71,7 +71,7 @@ def test_v1_dataset_builds_is_recorded_and_stays_fresh(folder: Path, run_v1: Run
     assert lock["crop"]["format"] == "v1"
     assert lock["crop_v0"].get("format", "v0") == "v0"
     assert lock["stack"]["dimensions"] == ["inline", "crossline", "time"]
-    assert not find_leftovers(Location.of(folder / "out"), min_age=0)  # the nested v0 staging is gone
+    assert not find_leftovers(Location.of(folder / "out"), min_age=0)  # nothing staged is left
     assert {s.name: s.state for s in catalog.status()} == dict.fromkeys(
         ["stack", "crop", "crop_v0", "stack_segy"], "fresh"
     )
@@ -295,3 +295,13 @@ def test_a_failed_v1_conversion_leaves_the_previous_version_and_nothing_else(
     assert read_lock(folder)["entries"]["stack"] == before
     assert _catalog(folder).status(["stack"])[0].state == "fresh"
     assert isinstance(catalog.open("stack"), V1Reader)
+
+
+def test_the_longest_dataset_name_builds_as_v1(folder: Path) -> None:
+    name = "s" * 191  # output folder name 196 bytes, the longest allowed: every staged name must still fit 255
+    write_catalog(folder, {name: stack_entry(format="v1")})
+    catalog = Catalog.from_file(folder / "catalog.yaml")
+    assert len(Path(catalog.output_url(name)).name) == 196
+    catalog.build()
+    assert catalog.status()[0].state == "fresh"
+    assert isinstance(catalog.open(name), V1Reader)
