@@ -96,6 +96,7 @@ class ChecksumRecorder:
     def write(self, root: zarr.Group) -> None:
         """Store the record arrays in ``root``'s ``checksums`` group (replacing earlier ones of these arrays)."""
         group = root.require_group(GROUP)
+        present = set(group.array_keys())
         for path, grid in self.entries.items():
             array = group.create_array(
                 name=record_name(path),
@@ -103,10 +104,10 @@ class ChecksumRecorder:
                 dtype=np.uint64,
                 chunks=tuple(max(1, min(n, c)) for n, c in zip(grid.shape, _record_chunks(grid.shape), strict=True)),
                 fill_value=0,
-                overwrite=True,
+                overwrite=record_name(path) in present,  # (only then: replacing costs a listing and deletes)
                 chunk_key_encoding={"name": "v2", "separator": "/"},
+                attributes={ATTR_ARRAY: path, ATTR_ALGORITHM: ALGORITHM, ATTR_ENCODING: ENCODING},
             )
-            array.attrs.update({ATTR_ARRAY: path, ATTR_ALGORITHM: ALGORITHM, ATTR_ENCODING: ENCODING})
             if grid.size:
                 array[...] = grid
 

@@ -121,3 +121,16 @@ def test_a_copy_to_s3_is_recorded_from_the_bytes_it_copies(tmp_path: Path, s3_bu
     assert np.count_nonzero(record["data/chunked_012"]) == 3 * 2 * 3
     _independent_record(s3_bucket.fs, url.split("://", 1)[1], record)
     assert verify_dataset(url, options).ok
+
+
+def test_the_record_joins_the_consolidated_metadata_as_zarr_writes_it(tmp_path: Path) -> None:
+    """Publish adds the record's nodes to .zmetadata itself (not re-reading every node): the file must equal what
+    zarr's own consolidation of the same store writes."""
+    import json
+
+    dataset = tmp_path / "a.mdio"
+    numpy_to_mdio(VALUES, str(dataset), (4, 5, 16))
+    ours = json.loads((dataset / ".zmetadata").read_text())
+    assert any(key.startswith("checksums/") for key in ours["metadata"])
+    zarr.consolidate_metadata(zarr.storage.LocalStore(str(dataset)))
+    assert ours == json.loads((dataset / ".zmetadata").read_text())
