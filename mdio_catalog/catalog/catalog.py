@@ -27,7 +27,7 @@ from mdio_catalog.exceptions import (
     MDIONotFoundError,
     did_you_mean,
 )
-from mdio_catalog.specs.catalog import CatalogSpec
+from mdio_catalog.specs.catalog import CatalogSpec, is_url
 from mdio_catalog.specs.provenance import LockFile, ProvenanceRecord
 from mdio_catalog.specs.registry import TemplateRegistry
 from mdio_catalog.specs.resolve import ResolvedDataset, catalog_registry, resolve_all
@@ -167,11 +167,13 @@ class Catalog:
         """Fresh / stale (with reasons) / never built, for each dataset (default: all), in order.
 
         Each dataset costs a few small reads (its lock entry, the output's root attributes and array metadata, the
-        source's identity); they are spread over threads, so thousands of datasets on a cold disk or an object
-        store wait for their reads side by side rather than one after another."""
+        source's identity); with outputs on an object store they are spread over threads, so thousands of datasets
+        wait for their requests side by side rather than one after another."""
         chosen = self._names(names)
         needed = self._graph.order({*chosen, *(u for n in chosen for u in self._graph.upstream(n))})
-        if len(needed) <= 1:
+        if len(needed) <= 1 or not is_url(self.spec.root_url(self.base)):
+            # Local outputs: a check is ~0.5 ms of Python on files in the page cache; threads would only contend
+            # for the interpreter (2,000 checks: 1.0 s in one thread, 2.1 s on 16).
             found = [self._status_of(n) for n in needed]
         else:
             with ThreadPoolExecutor(max_workers=min(STATUS_THREADS, len(needed))) as pool:
