@@ -213,8 +213,10 @@ def rechunk_batch(
         )
     location = Location.of(source.url, source.storage_options)
     with target_lock(location, what="rechunk"):  # no build or other rechunk of this dataset meanwhile
-        _rechunk_batch(source, chunks_list, suffix_list, compressor, overwrite, client)
-        remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP, CHECKSUM_GROUP))
+        try:
+            _rechunk_batch(source, chunks_list, suffix_list, compressor, overwrite, client)
+        finally:  # also when refused: a rechunk killed while consolidating may have left a metadata temporary
+            remove_zarr_temporaries(location, (".", layout.DATA_GROUP, layout.METADATA_GROUP, CHECKSUM_GROUP))
 
 
 def _rechunk_batch(

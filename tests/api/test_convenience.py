@@ -190,3 +190,21 @@ def test_copy_mdio_refuses_existing_and_missing(
     with pytest.raises(MDIONotFoundError):
         copy_mdio(str(tmp_path / "nope.mdio"), str(tmp_path / "other.mdio"))
     assert not (tmp_path / "other.mdio").exists()
+
+
+def test_a_refused_rechunk_still_removes_a_killed_writers_metadata_temporary(tmp_path: Path) -> None:
+    """A rechunk killed while consolidating can leave zarr's ``.zgroup.<uuid>.partial`` after the pattern is
+    complete; asking again (refused: the pattern exists) cleans it up, under the dataset's lock."""
+    import numpy as np
+
+    from mdio_catalog import MDIOWriter, numpy_to_mdio, rechunk
+    from mdio_catalog.exceptions import MDIOAlreadyExistsError
+
+    dataset = tmp_path / "a.mdio"
+    numpy_to_mdio(np.ones((8, 6, 16), dtype="float32"), str(dataset), (4, 3, 8))
+    rechunk(MDIOWriter(str(dataset), access_pattern="012"), (8, 6, 4), "fast_z")
+    temporary = dataset / ".zgroup.e9ed41d965374e90ab3fbab39c928e80.partial"
+    temporary.write_text('{"zarr_format": 2}')
+    with pytest.raises(MDIOAlreadyExistsError):
+        rechunk(MDIOWriter(str(dataset), access_pattern="012"), (8, 6, 4), "fast_z")
+    assert not temporary.exists()
