@@ -135,7 +135,7 @@ def region_array(blocks: _Blocks, key: Key) -> da.Array:
     """A dask array over the part ``key`` of ``blocks`` (see the module docstring)."""
     region = Region(blocks, key)
     chunks = region_chunks(key, blocks.chunks, blocks.dtype.itemsize)
-    return da.from_array(
+    plain = da.from_array(
         region,
         chunks=chunks,
         name="mdio-region-" + tokenize(region.__dask_tokenize__()),
@@ -145,6 +145,26 @@ def region_array(blocks: _Blocks, key: Key) -> da.Array:
         meta=np.empty((0,) * region.ndim, dtype=region.dtype),
         inline_array=True,
     )
+    if plain.npartitions != 1:
+        return plain
+    array = RegionArray(plain.dask, plain.name, plain.chunks, meta=plain._meta)
+    array._mdio_region = region
+    return array
+
+
+class RegionArray(da.Array):
+    """A one-block selection: turned into NumPy (``.values``, ``np.asarray``) it is read at once in the calling
+    thread, as ``MDIOReader[...]`` would, without a trip through dask's scheduler (a few ms that doubled the time of
+    a time slice). Everything else is an ordinary dask array."""
+
+    _mdio_region: Region
+
+    def __array__(self, dtype: Any = None, copy: Any = None, **kwargs: Any) -> npt.NDArray[Any]:
+        region = getattr(self, "_mdio_region", None)
+        if region is None:
+            return super().__array__(dtype, **kwargs)
+        values = region[tuple(slice(None) for _ in region.shape)]
+        return values if dtype is None else values.astype(dtype, copy=False)
 
 
 class SourceArray(da.Array):

@@ -83,3 +83,19 @@ def test_selections_survive_pickling_and_the_sync_scheduler(cube: tuple[Path, np
     np.testing.assert_array_equal(again.compute(scheduler="sync"), array[:, 4])
     with dask.config.set(scheduler="sync"):
         np.testing.assert_array_equal(selected.compute(), array[:, 4])
+
+
+def test_values_of_a_one_block_selection_are_read_without_the_scheduler(cube: tuple[Path, np.ndarray]) -> None:
+    """``.values`` of a thin selection is one region read in the calling thread; a computation still uses dask."""
+    path, array = cube
+    ds = open_dataset(str(path), headers="none", cdp_coords=False)
+    traces = ds[next(n for n in ds.data_vars if ds[n].ndim == 3)]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dask scheduler was used")
+
+    with dask.config.set(scheduler=refuse):
+        np.testing.assert_array_equal(traces.isel(time=7).values, array[:, :, 7])
+        np.testing.assert_array_equal(np.asarray(traces.isel(inline=3).data), array[3])
+        with pytest.raises(AssertionError, match="scheduler was used"):
+            _ = traces.isel(inline=3).sum().values  # an operation on it is an ordinary dask graph
