@@ -159,3 +159,15 @@ def errors_name_the_target() -> Iterator[None]:
                 if isinstance(value, str):
                     setattr(exc, attribute, without_staging_names(value))
         raise
+
+
+def tree_size(path: str | os.PathLike[str]) -> int | None:
+    """Bytes of the files under the local folder ``path`` (links not followed), None when it does not exist."""
+    if not os.path.lexists(path):
+        return None
+    total = 0
+    for folder, _dirs, files in os.walk(path, followlinks=False):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(folder, name)).st_size
+    return total

@@ -37,7 +37,6 @@ from mdio_catalog.core.publish.versions import (
     rescue_displaced,
     swap_in,
     sweep_versions,
-    tree_size,
     versions_folder,
 )
 from mdio_catalog.core.store import Location, remove
@@ -50,6 +49,7 @@ from mdio_catalog.exceptions import (
     VersionsUnsupportedError,
     did_you_mean,
 )
+from mdio_catalog.localfile import tree_size
 from mdio_catalog.specs.provenance import PROVENANCE_KEY, KeptVersion, LockEntry, ProvenanceRecord
 
 if TYPE_CHECKING:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mdio_catalog.localfile import tree_size
 from mdio_catalog.site.export_pages import ExportPage, export_page
 from mdio_catalog.site.pictures import RENDER_VERSION, Picture, render_pictures
 from mdio_catalog.site.trust import last_verify_of, versions_of
@@ -267,16 +267,7 @@ def _size_on_disk(url: str) -> int | None:
     if not _is_local(url):
         return None
     path = Path(url.removeprefix("file://"))
-    if not path.is_dir():
-        return None
-    total = 0
-    for base, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(base, f)).st_size
-            except OSError:
-                continue
-    return total
+    return tree_size(path) if path.is_dir() else None
 
 
 _KEY = re.compile(r"^(\s+)([\"']?)([A-Za-z0-9_.\-]+)\2\s*:")

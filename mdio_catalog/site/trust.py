@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from mdio_catalog.localfile import tree_size
+
 if TYPE_CHECKING:
     from mdio_catalog.catalog import Catalog
 
@@ -39,7 +41,9 @@ def versions_of(catalog: Catalog, name: str, entry: dict[str, Any] | None) -> li
                 "spec_hash": record.spec_hash,
                 "shape": list(record.shape),
                 "kept": info.kept.isoformat(timespec="seconds") if info.kept is not None else "",
-                "size_bytes": None if info.current else _tree_size(info.path),
+                "size_bytes": None
+                if info.current or "://" in info.path or not os.path.isdir(info.path)
+                else tree_size(info.path),
                 "checksums": bool(info.checksums),
                 "rolled_back_from": (entry or {}).get("rolled_back_from") if info.current else None,
                 "rolled_back_at": (entry or {}).get("rolled_back_at") if info.current else None,
@@ -65,16 +69,3 @@ def last_verify_of(catalog: Catalog, name: str, record: Any) -> dict[str, Any] |
     data["problems"] = int(getattr(state, "problems", 0))
     data["summary"] = state.summary(record) if hasattr(state, "summary") else data["state"]
     return data
-
-
-def _tree_size(path: str) -> int | None:
-    if "://" in path or not os.path.isdir(path):
-        return None
-    total = 0
-    for base, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(base, f)).st_size
-            except OSError:
-                continue
-    return total

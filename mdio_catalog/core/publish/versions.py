@@ -203,15 +203,3 @@ def sweep_versions(target_path: str, min_age: float = DEFAULT_MIN_AGE) -> int:
     with contextlib.suppress(OSError):
         return remove_leftovers(local_leftovers(Path(folder), min_age=min_age))
     return 0
-
-
-def tree_size(path: str) -> int | None:
-    """Bytes of the files under ``path`` (links not followed), None when it does not exist."""
-    if not os.path.lexists(path):
-        return None
-    total = 0
-    for folder, _dirs, files in os.walk(path, followlinks=False):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(folder, name)).st_size
-    return total
